@@ -1,0 +1,5 @@
+export { configSchema, type AiopsConfig } from './schema.js'
+export { resolveConfig, SEARCH_PLACES, type ResolvedConfig, type ResolveOptions, type ValueSource, type FlagOverride } from './resolve.js'
+export { redact, redactUrl, REDACTED } from './redact.js'
+export { starterConfig } from './starter.js'
+export { leaves, envName, describeAccepted } from './fields.js'
