@@ -9,7 +9,7 @@ import { redact } from '../lib/config/index.js'
 import { openBackends, type Backends } from '../lib/backends.js'
 import type { HealthResult } from '../lib/bus/types.js'
 import { applySchema } from '../lib/store/index.js'
-import { retry, retryPolicies } from '../lib/resilience/index.js'
+import { breakersOf, retry, retryPolicies } from '../lib/resilience/index.js'
 import { createMetricsRegistry, startTelemetryServer, type Logger } from '../lib/telemetry/index.js'
 import type { Agent } from './types.js'
 
@@ -74,6 +74,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       registry,
       checks,
       probeIntervalMs: config.telemetry.probeIntervalMs,
+      // Breaker states in /readyz: a pod serving around an open breaker is ready but degraded, and says so.
+      degraded: () => Object.fromEntries(breakersOf(registry).map((b) => [`breaker:${b.name}`, b.state])),
       logger: log,
     })
     log.info('serving', { telemetry: telemetry.url, agents: started.map((a) => a.name) })

@@ -145,6 +145,6 @@ describe('RedisCache through Sentinel', () => {
   })
 
   it('requires the master name with sentinels', () => {
-    expect(() => new RedisCache({ sentinels: [{ host: '127.0.0.1', port: 1 }] })).toThrow(/cache\.redis\.name/)
+    expect(() => new RedisCache({ sentinels: [{ host: '127.0.0.1', port: 1 }] })).toThrow(/cache\.redis\.masterName/)
   })
 })

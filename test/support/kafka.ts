@@ -95,7 +95,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaMoc
 
   const first = await Promise.race([
     nextLine(),
-    new Promise<undefined>((r) => setTimeout(r, 15_000).unref()),
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000).unref()),
   ])
   if (!first?.startsWith('BOOTSTRAP ')) {
     child.kill('SIGKILL')

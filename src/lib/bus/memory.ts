@@ -12,22 +12,13 @@
  * Memory: records are kept until every group that ever consumed the topic has committed past them, then
  * trimmed in chunks. A topic nobody consumes grows without bound; in `aiops up` every topic has a consumer.
  */
-import type {
-  BatchHandler,
-  Bus,
-  BusRecord,
-  ConsumeOptions,
-  ConsumedBatch,
-  ConsumedRecord,
-  ConsumerHandle,
-  HealthResult,
-  LagReport,
-  ProduceOptions,
-} from './types.js'
+import type { BatchHandler, Bus, BusRecord, ConsumeOptions, ConsumedBatch, ConsumedRecord } from './types.js'
+import type { ConsumerHandle, HealthResult, LagReport, ProduceOptions } from './types.js'
 import { partitionForKey } from './partitioner.js'
 import { AiopsError, ConfigError } from '../errors.js'
 import { backoffDelay, type RetryPolicy } from '../resilience/retry.js'
 import { type Logger, silentLogger } from '../telemetry/logger.js'
+import { type Clock, systemClock } from '../resilience/clock.js'
 
 export interface MemoryBusOptions {
   /** Partitions per topic (default 8), like `num.partitions` on a broker. */
@@ -36,8 +27,8 @@ export interface MemoryBusOptions {
   maxBatchRecords?: number
   /** Backoff before a failed batch is redelivered: exponential from baseMs (100) up to maxDelayMs (5000). */
   redelivery?: { baseMs?: number; maxDelayMs?: number }
-  /** Producer timestamps for records without one (tests inject a clock). */
-  now?: () => number
+  /** Time for record timestamps and the redelivery backoff's sleep (tests inject a ManualClock). */
+  clock?: Clock
   logger?: Logger
 }
 
@@ -73,10 +64,8 @@ interface Member {
   id: number
   handler: BatchHandler
   fromBeginning: boolean
-  stopped: boolean
-  /** Resolves when stop() is called, to cut a redelivery backoff short. */
-  stopping: Promise<void>
-  signalStop: () => void
+  /** Aborted by stop(), to cut a redelivery backoff short. */
+  stop: AbortController
   /** Handler calls (and the commit that follows each) still running. */
   inflight: Set<Promise<void>>
 }
@@ -92,12 +81,14 @@ interface Group {
   wake: Notifier
 }
 
+const groupKey = (topic: string, group: string): string => `${topic}\u0000${group}`
+
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const
   private readonly partitions: number
   private readonly maxBatch: number
   private readonly redelivery: RetryPolicy
-  private readonly now: () => number
+  private readonly clock: Clock
   private readonly log: Logger
   private readonly topics = new Map<string, Topic>()
   private readonly groups = new Map<string, Group>()
@@ -117,7 +108,7 @@ export class MemoryBus implements Bus {
       maxDelayMs: opts.redelivery?.maxDelayMs ?? 5_000,
       deadlineMs: Number.POSITIVE_INFINITY,
     }
-    this.now = opts.now ?? Date.now
+    this.clock = opts.clock ?? systemClock
     this.log = opts.logger ?? silentLogger
   }
 
@@ -125,7 +116,6 @@ export class MemoryBus implements Bus {
     this.assertOpen()
     opts.signal?.throwIfAborted()
     const t = this.topic(topic)
-    const touched = new Set<number>()
     for (const r of records) {
       const p = partitionForKey(r.key, t.partitions.length)
       const part = t.partitions[p]!
@@ -136,26 +126,21 @@ export class MemoryBus implements Bus {
         key: r.key,
         // Copies: a producer reusing its buffer or headers object must not change what was "sent".
         value: Buffer.from(r.value),
-        ...(r.headers ? { headers: { ...r.headers } } : {}),
-        timestampMs: r.timestampMs ?? this.now(),
+        headers: { ...r.headers },
+        timestampMs: r.timestampMs ?? this.clock.now(),
       })
-      touched.add(p)
     }
-    if (touched.size > 0) for (const g of t.groups) g.wake.notify()
+    if (records.length > 0) for (const g of t.groups) g.wake.notify()
   }
 
   async consume(topic: string, group: string, handler: BatchHandler, opts: ConsumeOptions = {}): Promise<ConsumerHandle> {
     this.assertOpen()
     const g = this.group(topic, group)
-    let signalStop!: () => void
-    const stopping = new Promise<void>((resolve) => (signalStop = resolve))
     const member: Member = {
       id: this.nextMemberId++,
       handler,
       fromBeginning: opts.fromBeginning ?? true,
-      stopped: false,
-      stopping,
-      signalStop,
+      stop: new AbortController(),
       inflight: new Set(),
     }
     g.members.push(member)
@@ -164,8 +149,7 @@ export class MemoryBus implements Bus {
     let stopped: Promise<void> | undefined
     const stop = (): Promise<void> => {
       stopped ??= (async () => {
-        member.stopped = true
-        member.signalStop()
+        member.stop.abort()
         g.members = g.members.filter((m) => m !== member)
         this.rebalance(g)
         // The worker commits right after the handler resolves, inside the tracked promise: awaiting it means
@@ -182,10 +166,11 @@ export class MemoryBus implements Bus {
   }
 
   async lag(topic: string, group: string): Promise<LagReport> {
-    const g = this.group(topic, group)
-    const partitions = g.topic.partitions.map((part, partition) => {
+    // Looked up, not created: a lag probe for a group that never consumed must not pin retention (see trim).
+    const g = this.groups.get(groupKey(topic, group))
+    const partitions = this.topic(topic).partitions.map((part, partition) => {
       const high = part.base + part.log.length
-      const committed = g.committed[partition]
+      const committed = g?.committed[partition]
       // No commit yet: everything still retained is unconsumed (Kafka tools report the same from log start).
       const lag = high - (committed ?? part.base)
       return { partition, committed: String(committed ?? -1), high: String(high), lag }
@@ -203,8 +188,7 @@ export class MemoryBus implements Bus {
     const stops: Array<Promise<void>> = []
     for (const g of this.groups.values()) {
       for (const m of g.members) {
-        m.stopped = true
-        m.signalStop()
+        m.stop.abort()
         stops.push(...m.inflight)
       }
       g.members = []
@@ -227,7 +211,7 @@ export class MemoryBus implements Bus {
   }
 
   private group(topic: string, name: string): Group {
-    const key = `${topic}\u0000${name}`
+    const key = groupKey(topic, name)
     let g = this.groups.get(key)
     if (!g) {
       const t = this.topic(topic)
@@ -317,9 +301,7 @@ export class MemoryBus implements Bus {
       })
       // Position stays at the batch start: the same records come again. Stopping cuts the wait short; the
       // next owner then starts from the committed offset, which is this batch too.
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([new Promise((r) => (timer = setTimeout(r, delayMs))), m.stopping])
-      clearTimeout(timer)
+      await this.clock.sleep(delayMs, m.stop.signal).catch(() => {})
     }
   }
 

@@ -40,7 +40,7 @@ const SCAN_COUNT = 500
 const MAX_RECONNECT_DELAY_MS = 1000
 
 const SUGGESTIONS = [
-  'check cache.redis.url (or cache.redis.sentinels and cache.redis.name) points at a reachable Redis',
+  'check cache.redis.url (or cache.redis.sentinels and cache.redis.masterName) points at a reachable Redis',
   'check cache.redis.password if Redis requires AUTH',
   'or set cache.backend to memory to run without Redis',
 ]
@@ -86,8 +86,8 @@ export class RedisCache implements Cache {
     }
     if (opts.sentinels !== undefined && opts.sentinels.length > 0) {
       if (!opts.name) {
-        throw new ConfigError('cache.redis.name', 'cache.redis.name (the Sentinel master name) is required with cache.redis.sentinels', {
-          suggestions: ['set cache.redis.name to the name in `sentinel monitor <name> …`'],
+        throw new ConfigError('cache.redis.masterName', 'cache.redis.masterName (the Sentinel master name) is required with cache.redis.sentinels', {
+          suggestions: ['set cache.redis.masterName to the name in `sentinel monitor <name> …`'],
         })
       }
       this.target = `sentinel master ${opts.name} via ${opts.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
@@ -198,7 +198,11 @@ export class RedisCache implements Cache {
    * then failing immediately is the point.
    */
   private async connected(): Promise<void> {
-    if (this.everReady) return
+    if (this.everReady) {
+      // ioredis would say "Stream isn't writeable and enableOfflineQueue options is false": say it plainly.
+      if (this.client.status !== 'ready') throw new Error(`not connected (${this.client.status} in the background)`)
+      return
+    }
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`not connected within ${this.timeoutMs}ms`)), this.timeoutMs)

@@ -107,6 +107,19 @@ function metricsFor(registry: Registry): BreakerMetrics {
   return m
 }
 
+/** Every live breaker registered on a metrics registry, for /readyz: which dependencies run degraded. */
+export function breakersOf(registry: Registry): BreakerSnapshot[] {
+  const m = metricsByRegistry.get(registry)
+  if (!m) return []
+  const out: BreakerSnapshot[] = []
+  for (const ref of m.breakers) {
+    const b = ref.deref()
+    if (b) out.push(b.snapshot())
+    else m.breakers.delete(ref)
+  }
+  return out
+}
+
 export class CircuitBreaker {
   readonly name: string
   private current: BreakerState = 'closed'

@@ -19,6 +19,7 @@ export {
   CircuitBreaker,
   type CircuitBreakerOptions,
   breakerDefaults,
+  breakersOf,
   breakerStateValue,
   defaultIsFailure,
 } from './breaker.js'

@@ -74,8 +74,13 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
   }
   let inFlight: Promise<ReadyReport> | undefined
 
+  const stopProbing = new AbortController()
+
   const runCheck = async (name: string, check: HealthCheck): Promise<string | CheckResult> => {
     const timer = new AbortController()
+    // close() must not wait for a hung check: stopping aborts the timeout, which ends the race at once.
+    const onStop = (): void => timer.abort(new Error('probing stopped'))
+    stopProbing.signal.addEventListener('abort', onStop, { once: true })
     try {
       const result = await Promise.race([
         Promise.resolve().then(check),
@@ -87,12 +92,15 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       // Checks should return {ok:false} rather than throw; a throw is still a failed check, not a crash.
       return errorMessage(err)
     } finally {
+      stopProbing.signal.removeEventListener('abort', onStop)
       timer.abort()
     }
   }
 
   const round = async (): Promise<ReadyReport> => {
     const results = await Promise.all(names.map(async (n) => [n, await runCheck(n, checks[n] as HealthCheck)] as const))
+    // Checks cut short by close() say nothing about the dependencies: keep the last real report.
+    if (stopProbing.signal.aborted) return report
     const next: ReadyReport = { ok: true, checks: {}, checkedAt: new Date(clock.now()).toISOString() }
     const details: Record<string, string> = {}
     for (const [name, r] of results) {
@@ -121,12 +129,14 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     return inFlight
   }
 
-  const stopProbing = new AbortController()
+  // Fixed cadence: rounds start every `interval` (a round lasts at most checkTimeout < interval, so they never
+  // overlap), which is what bounds the time until a failing dependency shows in /readyz.
   const loop = (async () => {
     while (!stopProbing.signal.aborted) {
+      const started = clock.now()
       await probeNow()
       try {
-        await clock.sleep(interval, stopProbing.signal)
+        await clock.sleep(Math.max(0, started + interval - clock.now()), stopProbing.signal)
       } catch {
         return
       }
