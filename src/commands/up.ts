@@ -1,16 +1,10 @@
 import { Flags } from '@oclif/core'
 import { allAgents } from '../agents/all.js'
-import { startHost } from '../agents/host.js'
 import { BaseCommand, flagValue } from '../lib/cli/base-command.js'
-import { createLogger, runUntilSignal } from '../lib/telemetry/index.js'
+import { runAgents, type AgentRunResult } from '../lib/cli/run-agent.js'
 
-export interface UpResult {
-  agents: string[]
-  telemetryUrl: string
-  backends: { bus: string; store: string; cache: string }
+export interface UpResult extends AgentRunResult {
   dataDir: string
-  uptimeS: number
-  exitCode: number
 }
 
 export default class Up extends BaseCommand<typeof Up> {
@@ -38,25 +32,19 @@ export default class Up extends BaseCommand<typeof Up> {
       'telemetry.port': flagValue(this.flags['telemetry-port'], '--telemetry-port'),
       'shutdown.deadlineMs': flagValue(this.flags['shutdown-deadline'], '--shutdown-deadline'),
     })
-    const { config } = resolved
-    const logger = createLogger({ level: config.log.level, name: 'aiops-up' })
-    const startedAt = Date.now()
-    const host = await startHost({ resolved, agents: allAgents(config), logger })
-    if (!this.jsonEnabled()) {
-      this.logToStderr(`aiops is up: health and metrics on ${host.telemetryUrl} (/healthz /readyz /metrics); Ctrl-C to stop`)
-    }
-    const exitCode = await runUntilSignal({ logger, deadlineMs: config.shutdown.deadlineMs, stop: host.stop, exit: () => {} })
-    const result: UpResult = {
-      agents: host.agents,
-      telemetryUrl: host.telemetryUrl,
-      backends: { bus: host.backends.bus.kind, store: host.backends.store.kind, cache: host.backends.cache.kind },
-      dataDir: config.dataDir,
-      uptimeS: Math.round((Date.now() - startedAt) / 1000),
-      exitCode,
-    }
-    if (exitCode !== 0) {
+    const run = await runAgents({
+      resolved,
+      agents: allAgents(resolved.config),
+      name: 'aiops-up',
+      onReady: (url) => {
+        if (!this.jsonEnabled()) this.logToStderr(`aiops is up: health and metrics on ${url} (/healthz /readyz /metrics); Ctrl-C to stop`)
+      },
+    })
+    const result: UpResult = { ...run, dataDir: resolved.config.dataDir }
+    if (!this.jsonEnabled()) this.logToStderr(`stopped after ${run.uptimeS}s (exit ${run.exitCode})`)
+    if (run.exitCode !== 0) {
       if (this.jsonEnabled()) this.logJson(result)
-      this.exit(exitCode)
+      this.exit(run.exitCode)
     }
     return result
   }
