@@ -44,6 +44,7 @@ export const configSchema = {
       anomalies: str('aiops.anomalies', 'Topic for anomaly records from the detector.'),
       incidents: str('aiops.incidents', 'Topic for incidents from root-cause analysis.'),
       deadLetter: str('aiops.dead-letter', 'Topic for records that could not be decoded or stored, with the reason.'),
+      control: str('aiops.control', 'Topic for signals between agents: insert-queue depth (backpressure), ingested ranges (cache invalidation).'),
     },
   },
   store: {
