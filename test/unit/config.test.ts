@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, ExitCode } from '../../src/lib/errors.js'
+import { createLogger } from '../../src/lib/telemetry/index.js'
 import { envName, leaves, redact, resolveConfig, starterConfig, configSchema } from '../../src/lib/config/index.js'
 
 function dirWith(name: string, content: string): string {
@@ -114,6 +116,20 @@ describe('redaction', () => {
     const text = JSON.stringify(out)
     for (const s of ['hunter2', 's3cret', ':pw@', 'k-123']) expect(text).not.toContain(s)
     expect(out.store.clickhouse.url).toBe('http://bob:***@ch:8123')
+  })
+})
+
+describe('redaction in logs and error envelopes', () => {
+  it('a log line never carries a password, API key or URL credential', () => {
+    const lines: string[] = []
+    const stream = new Writable({ write: (chunk: Buffer, _enc, cb) => (lines.push(chunk.toString()), cb()) })
+    const log = createLogger({ level: 'info', stream })
+    const cyclic: Record<string, unknown> = { password: 'hunter2' }
+    cyclic.self = cyclic
+    log.info('connecting', { url: 'redis://:s3cret@r:6379', apiKey: 'k-1', nested: cyclic, err: new Error('auth failed for http://u:pw1@ch') })
+    const text = lines.join('')
+    for (const s of ['s3cret', 'k-1', 'hunter2', 'pw1']) expect(text).not.toContain(s)
+    expect(text).toContain('[Circular]')
   })
 })
 

@@ -5,7 +5,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { AiopsError, ExitCode, UsageError, toAiopsError, type ErrorEnvelope } from '../errors.js'
 import { resolveConfig, type FlagOverride, type ResolvedConfig } from '../config/index.js'
-import { redactUrl } from '../config/redact.js'
+import { redact, redactUrl } from '../config/redact.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 
@@ -58,7 +58,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err.oclif?.exit !== undefined && err.constructor.name === 'ExitError') throw err
     const e = asAiopsError(err)
     if (this.jsonEnabled()) {
-      const envelope: ErrorEnvelope = { ok: false, error: e.toJSON() }
+      const envelope: ErrorEnvelope = { ok: false, error: redact(e.toJSON()) }
       // oclif's log() is muted under --json; the envelope is the command's output, so it goes to stdout directly.
       process.stdout.write(JSON.stringify(envelope, null, 2) + '\n')
     } else {

@@ -3,6 +3,7 @@
  * (`--json` results, tables). Repeated events such as drops are logged once and counted (the OTel
  * BatchSpanProcessor habit) so an overload cannot turn into a log flood.
  */
+import { redact } from '../config/redact.js'
 import type { Writable } from 'node:stream'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
@@ -156,7 +157,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       level: opts.level ?? 'info',
       name: opts.name,
       stream: opts.stream ?? process.stderr,
-      redact: opts.redact,
+      // Secrets (passwords, API keys, URL credentials) never reach a log line unless a caller opts out with `redact: (o) => o`.
+      redact: opts.redact ?? redact,
       now: opts.now ?? Date.now,
       once: new Map(),
     },
