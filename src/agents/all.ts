@@ -4,7 +4,11 @@
  */
 import type { AiopsConfig } from '../lib/config/index.js'
 import type { Agent } from './types.js'
+import { ConsumerAgent } from './consumer/index.js'
+import { DetectorAgent } from './detector/index.js'
+import { GatewayAgent } from './gateway/index.js'
+import { RouterAgent } from './router/index.js'
 
 export function allAgents(_config: AiopsConfig): Agent[] {
-  return []
+  return [new ConsumerAgent(), new DetectorAgent(), new GatewayAgent(), new RouterAgent()]
 }

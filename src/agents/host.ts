@@ -60,7 +60,13 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const checks: Record<string, () => Promise<HealthResult>> = {
       [busCheckName(backends)]: () => backends.bus.ping(),
       [backends.store.kind]: () => backends.store.ping(),
-      [backends.cache.kind === 'redis' ? 'redis' : 'cache']: () => backends.cache.ping(),
+      // The cache is an optimisation every agent can run without (RedisCache fails fast behind its breaker), so a
+      // down Redis is reported but does not make the agent unready: failing /readyz would take every pod out of
+      // service and turn a cache outage into a full one.
+      [backends.cache.kind === 'redis' ? 'redis' : 'cache']: async () => {
+        const r = await backends.cache.ping()
+        return r.ok ? r : ({ ok: true, detail: `degraded (served without cache): ${r.error}` } as HealthResult)
+      },
     }
     const ctx = { config, ...backends, registry, logger: log }
     for (const agent of opts.agents) {
@@ -75,7 +81,10 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       checks,
       probeIntervalMs: config.telemetry.probeIntervalMs,
       // Breaker states in /readyz: a pod serving around an open breaker is ready but degraded, and says so.
-      degraded: () => Object.fromEntries(breakersOf(registry).map((b) => [`breaker:${b.name}`, b.state])),
+      degraded: () => ({
+        ...Object.fromEntries(breakersOf(registry).map((b) => [`breaker:${b.name}`, b.state])),
+        ...Object.assign({}, ...started.map((a) => a.degraded?.() ?? {})),
+      }),
       logger: log,
     })
     log.info('serving', { telemetry: telemetry.url, agents: started.map((a) => a.name) })

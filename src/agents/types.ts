@@ -26,4 +26,6 @@ export interface Agent {
   stop(): Promise<void>
   /** Extra readiness checks this agent contributes to /readyz (e.g. its own listener). */
   checks?(): Record<string, () => Promise<HealthResult>>
+  /** What the agent runs without right now (fallbacks in use), merged into /readyz's `degraded` map. */
+  degraded?(): Record<string, unknown>
 }

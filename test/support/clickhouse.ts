@@ -30,6 +30,12 @@ export interface ClickHouseServer {
 export interface StartClickHouseOptions {
   /** Server binary (default /usr/sbin/clickhouse-server, or $AIOPS_CLICKHOUSE_SERVER). */
   binary?: string
+  /**
+   * Extra users.xml content, for tests of per-user settings and row filters: `users` is XML placed inside
+   * `<users>` next to `default`, `profiles` inside `<profiles>` next to the `default` profile. A user element
+   * needs its own `<networks>`, `<profile>` and `<quota>` (the `default` quota exists).
+   */
+  usersXml?: { users?: string; profiles?: string }
 }
 
 const HOST = '127.0.0.1'
@@ -80,16 +86,16 @@ function configXml(dir: string, httpPort: number, tcpPort: number): string {
 `
 }
 
-const USERS_XML = `<?xml version="1.0"?>
+const usersXml = (extra: StartClickHouseOptions['usersXml'] = {}): string => `<?xml version="1.0"?>
 <yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default>${extra.profiles ?? ''}</profiles>
   <users>
     <default>
       <password></password>
       <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
       <profile>default</profile>
       <quota>default</quota>
-    </default>
+    </default>${extra.users ?? ''}
   </users>
   <quotas>
     <default>
@@ -106,7 +112,7 @@ export async function startClickHouse(opts: StartClickHouseOptions = {}): Promis
   const binary = opts.binary ?? process.env.AIOPS_CLICKHOUSE_SERVER ?? '/usr/sbin/clickhouse-server'
   const dir = await mkdtemp(join(tmpdir(), 'aiops-clickhouse-'))
   const config = join(dir, 'config.xml')
-  await writeFile(join(dir, 'users.xml'), USERS_XML)
+  await writeFile(join(dir, 'users.xml'), usersXml(opts.usersXml))
   let httpPort = await freePort()
   let tcpPort = await freePort()
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { DependencyError, UsageError } from '../../src/lib/errors.js'
 import { nsRange } from '../../src/lib/store/dedup.js'
 import { cleanMessage, clickhouseCode, toStoreError } from '../../src/lib/store/errors.js'
-import { bindParams, encodeJSONEachRow, quoteString, quoteTable } from '../../src/lib/store/sql.js'
+import { bindParams, encodeJSONEachRow, encodeJSONValue, quoteString, quoteTable } from '../../src/lib/store/sql.js'
+import type { Row } from '../../src/lib/store/types.js'
 
 describe('JSONEachRow encoding', () => {
   it('keeps 64-bit integers exact and spells what JSON cannot', () => {
@@ -85,5 +86,28 @@ describe('dedup pruning range', () => {
     expect(nsRange([{ t: '1700000000123456789' }, { t: 5n }, { t: 7 }], 't')).toEqual([5n, 1700000000123456789n])
     expect(nsRange([{ t: '1' }, {}], 't')).toBeUndefined()
     expect(nsRange([{ t: 1.7e18 + 1 }], 't')).toBeUndefined() // not a safe integer: the stored value is unknown
+  })
+})
+
+describe('encodeJSONEachRow fast path', () => {
+  it('writes exactly what the per-value encoder writes, for plain and non-plain rows alike', () => {
+    const rows: Row[] = [
+      { a: 'x"y\n', b: 1.5, c: ['p', 'q'], d: [1, 2.25], e: null, f: undefined, g: '1700000000123456789' },
+      { a: 'plain', n: NaN, big: 12345678901234567890n },
+      { flag: true, when: new Date(1_700_000_000_000), nested: { k: 'v' } },
+      {},
+    ]
+    const perValue = rows
+      .map((r) => '{' + Object.entries(r).filter(([, v]) => v !== undefined).map(([k, v]) => JSON.stringify(k) + ':' + encodeJSONValue(v)).join(',') + '}\n')
+      .join('')
+    expect(encodeJSONEachRow(rows).toString('utf8')).toBe(perValue)
+  })
+  it('keeps defaults, extra stamps and skipped keys on the fast path', () => {
+    const out = encodeJSONEachRow([{ a: 'x', dedup_token: 'old' }, { a: 'y' }], {
+      defaults: { sample_weight: 1 },
+      extra: (i) => `"dedup_seq":${i}`,
+      skip: new Set(['dedup_token']),
+    }).toString('utf8')
+    expect(out).toBe('{"a":"x","sample_weight":1,"dedup_seq":0}\n{"a":"y","sample_weight":1,"dedup_seq":1}\n')
   })
 })

@@ -4,6 +4,12 @@
  * Numbers come from the design documents where they give them.
  */
 import { bool, type Infer, int, list, num, oneOf, secret, type Section, str } from './fields.js'
+import { consumerSection } from './sections/consumer.js'
+import { gatewaySection } from './sections/gateway.js'
+import { detectorSection } from './sections/detector.js'
+import { loadtestSection } from './sections/loadtest.js'
+import { capacitySection } from './sections/capacity.js'
+import { routerSection } from './sections/router.js'
 
 export const configSchema = {
   log: {
@@ -84,6 +90,12 @@ export const configSchema = {
       minRate: num(0.01, 'The sample rate never falls below this (errors and slow events are always kept).', { min: 0.0001, max: 1 }),
     },
   },
+  gateway: gatewaySection,
+  consumer: consumerSection,
+  detector: detectorSection,
+  loadtest: loadtestSection,
+  capacity: capacitySection,
+  router: routerSection,
 } satisfies Section
 
 export type AiopsConfig = Infer<typeof configSchema>

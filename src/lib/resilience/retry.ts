@@ -141,6 +141,8 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
 }
 
+const ATTEMPT_DONE = Object.freeze({ reason: 'attempt finished' })
+
 /** Runs one attempt, racing it against its time limit and the caller's signal so neither waits on `fn`. */
 async function runAttempt<T>(
   fn: (attempt: number, signal: AbortSignal) => Promise<T>,
@@ -153,7 +155,9 @@ async function runAttempt<T>(
 ): Promise<T> {
   const ctl = new AbortController()
   const timerCtl = new AbortController()
-  const cleanup: Array<() => void> = [() => timerCtl.abort()]
+  // A preallocated reason: abort() without one builds a stack-traced DOMException on every attempt (~2% of a
+  // gateway's CPU in its profile), and this abort only cancels our own timer.
+  const cleanup: Array<() => void> = [() => timerCtl.abort(ATTEMPT_DONE)]
   const racers: Array<Promise<T>> = []
 
   if (outer) {

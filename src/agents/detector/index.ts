@@ -1,0 +1,1 @@
+export { DetectorAgent, type DetectorAgentOptions } from './agent.js'

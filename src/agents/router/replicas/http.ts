@@ -1,0 +1,152 @@
+/**
+ * A ClickHouse server as a replica, over its HTTP interface with a keep-alive agent. The response is streamed: the
+ * first `bufferBytes` are held back so that a small result (nearly all dashboard queries) arrives whole before
+ * anything reaches the caller, which is what makes it cacheable and safely retriable elsewhere; a larger one is
+ * passed through as it arrives.
+ */
+import { Agent, request, type IncomingMessage } from 'node:http'
+import type { HealthResult } from '../../../lib/bus/types.js'
+import { quoteString } from '../../../lib/store/sql.js'
+import type { Tier } from '../../../lib/routing/tiers.js'
+import { ReplicaUnavailableError, type Replica, type ReplicaRequest, type ReplicaResponse } from './types.js'
+
+export interface HttpReplicaOptions {
+  name: string
+  tiers: readonly Tier[]
+  url: string
+  username: string
+  password: string
+  /** Connect + time to response headers. */
+  timeoutMs: number
+  maxSockets?: number
+}
+
+const PASS_HEADERS = ['content-type', 'x-clickhouse-format', 'x-clickhouse-timezone', 'x-clickhouse-summary', 'x-clickhouse-exception-code']
+
+export class HttpReplica implements Replica {
+  readonly kind = 'http' as const
+  readonly name: string
+  readonly tiers: readonly Tier[]
+  private readonly agent: Agent
+  private readonly base: URL
+
+  constructor(private readonly opts: HttpReplicaOptions) {
+    this.name = opts.name
+    this.tiers = opts.tiers
+    this.base = new URL(opts.url)
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 128, keepAliveMsecs: 1000 })
+  }
+
+  async execute(req: ReplicaRequest): Promise<ReplicaResponse> {
+    const search = new URLSearchParams({ query_id: req.queryId, database: req.database })
+    for (const [k, v] of Object.entries(req.settings)) search.set(k, v)
+    for (const [k, v] of Object.entries(req.params)) search.set(`param_${k}`, v)
+    const body = `${req.sql}\nFORMAT ${req.format}`
+    const res = await this.send('POST', `/?${search}`, body, req.auth, req.signal)
+    return collect(res, req.bufferBytes, this.name)
+  }
+
+  async ping(): Promise<HealthResult> {
+    try {
+      const res = await this.send('GET', '/ping', undefined, undefined, AbortSignal.timeout(Math.min(this.opts.timeoutMs, 2000)))
+      const text = await readAll(res)
+      return res.statusCode === 200 && text.startsWith('Ok.') ? { ok: true } : { ok: false, error: `HTTP ${res.statusCode}: ${text.slice(0, 120)}` }
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) }
+    }
+  }
+
+  async kill(queryId: string): Promise<void> {
+    try {
+      const res = await this.send('POST', '/', `KILL QUERY WHERE query_id = ${quoteString(queryId)} ASYNC`, undefined, AbortSignal.timeout(5000))
+      await readAll(res)
+    } catch {
+      // The replica is gone or the query already ended: either way it no longer runs here.
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy()
+  }
+
+  private send(method: string, path: string, body: string | undefined, auth: ReplicaRequest['auth'], signal: AbortSignal): Promise<IncomingMessage> {
+    const user = auth?.username ?? this.opts.username
+    const password = auth?.password ?? this.opts.password
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const r = request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          path,
+          method,
+          agent: this.agent,
+          signal,
+          headers: {
+            authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+            ...(body === undefined ? {} : { 'content-type': 'text/plain; charset=UTF-8', 'content-length': Buffer.byteLength(body) }),
+          },
+        },
+        resolve,
+      )
+      r.setTimeout(this.opts.timeoutMs, () => r.destroy(new Error(`no response within ${this.opts.timeoutMs}ms`)))
+      r.once('error', (err) => reject(new ReplicaUnavailableError(this.name, err.message, { cause: err })))
+      r.end(body)
+    })
+  }
+}
+
+/** Reads up to `limit` bytes; the response is complete when it ended within them. */
+async function collect(res: IncomingMessage, limit: number, name: string): Promise<ReplicaResponse> {
+  // Headers are in: the response timeout no longer applies (a long query is bounded by max_execution_time).
+  res.socket?.setTimeout(0)
+  const headers: Record<string, string> = {}
+  for (const h of PASS_HEADERS) {
+    const v = res.headers[h]
+    if (typeof v === 'string') headers[h] = v
+  }
+  const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const chunks: Buffer[] = []
+  let size = 0
+  let released = false
+  const release = (): void => {
+    if (released) return
+    released = true
+    if (!res.complete) res.destroy()
+  }
+  try {
+    for (;;) {
+      const { value, done } = await it.next()
+      if (done) {
+        release()
+        return { status: res.statusCode ?? 500, headers, head: Buffer.concat(chunks, size), complete: true, rest: undefined, release }
+      }
+      chunks.push(value)
+      size += value.length
+      if (size > limit) break
+    }
+  } catch (err) {
+    release()
+    throw new ReplicaUnavailableError(name, `response broke off: ${(err as Error).message}`, { cause: err })
+  }
+  const rest: AsyncIterable<Buffer> = {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for (;;) {
+          const { value, done } = await it.next()
+          if (done) return
+          yield value
+        }
+      } finally {
+        release()
+      }
+    },
+  }
+  return { status: res.statusCode ?? 500, headers, head: Buffer.concat(chunks, size), complete: false, rest, release }
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of res) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
