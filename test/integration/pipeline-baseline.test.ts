@@ -34,23 +34,18 @@ describe('pipeline without faults', () => {
     const store = new ClickHouseStore({ url: server.url, database, requestTimeoutMs: 5_000 })
     await applySchema(store, { database })
     const bus = kafkaBus(kafka, 'pipeline-baseline')
-    const t0 = Date.now()
     const consumer = await startConsumer(env, bus, store)
     const gw = await startGateway(bus, env)
-    console.log('TIMING started', Date.now() - t0)
     try {
       const s = stream(() => gw.url, `${run}-svc`)
       await sleep(4_000)
       const result = await s.stop()
       expect(result.statuses['200']).toBeGreaterThan(10)
       await expectExactAccounting('kafka-clickhouse', gw, store, database, `${run}-svc`, result)
-      console.log('TIMING accounted', Date.now() - t0)
       console.log(`PIPELINE kafka-clickhouse duplicatesDropped=${await metricSum(consumer.registry, 'aiops_consumer_duplicates_dropped_total')}`)
     } finally {
       await gw.stop()
-      console.log('TIMING gw stopped', Date.now() - t0)
       await consumer.agent.stop()
-      console.log('TIMING consumer stopped', Date.now() - t0)
       await bus.close()
       await store.close()
     }
@@ -67,7 +62,7 @@ describe('pipeline without faults', () => {
     const consumer = await startConsumer(env, bus, store)
     const gw = await startGateway(bus, env)
     try {
-      const s = stream(() => gw.url, `${run}-svc`, 2)
+      const s = stream(() => gw.url, `${run}-svc`, 2, 20, 0)
       await sleep(2_000)
       const result = await s.stop()
       expect(result.statuses['200']).toBeGreaterThan(10)

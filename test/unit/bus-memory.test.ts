@@ -131,10 +131,14 @@ describe('MemoryBus specifics', () => {
     await bus.produce(topic, [rec('k', 1)])
     await waitFor(() => calls.length === 1, 1_000, 'first delivery')
     expect((await bus.lag(topic, 'g')).total).toBe(1) // not committed after a throw
+    // Advance only once the backoff sleep is registered: on a loaded machine the failed handler's bookkeeping can
+    // still be running when waitFor returns, and a sleep registered after advance() would start from a later now.
+    await waitFor(() => clock.pending === 1, 1_000, 'first backoff sleep')
     await clock.advance(70) // below the first delay (100 ms ± 20 %)
     expect(calls.length).toBe(1)
     await clock.advance(60)
-    expect(calls.length).toBe(2)
+    await waitFor(() => calls.length === 2, 1_000, 'second delivery')
+    await waitFor(() => clock.pending === 1, 1_000, 'second backoff sleep')
     await clock.advance(130) // second delay is 200 ms ± 20 %: not yet
     expect(calls.length).toBe(2)
     await clock.advance(150)
