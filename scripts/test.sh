@@ -7,10 +7,10 @@ t0=$SECONDS
 step() { echo; echo "=== $* ($((SECONDS - t0))s)"; }
 
 step "system packages"; bash scripts/system-deps.sh
-# `npm ci` refuses this lock: chdb lists optional per-platform packages (darwin, linux-arm64) that the registry
-# does not serve, so they cannot be in the lock. `npm install --no-save` installs exactly the locked versions and
-# skips optional packages it cannot get.
-step "npm install (locked)"; npm install --no-save --no-audit --no-fund --loglevel=error
+# npm ci: exactly the lock. (chdb's optional darwin/linux-arm64 packages are not served by the registry these
+# machines reach, so npm cannot write their lock entries itself; they were added by hand with their os/cpu, which
+# makes every other platform skip them. After an `npm install` that drops them, restore them the same way.)
+step "npm ci"; npm ci --no-audit --no-fund --loglevel=error
 step "kafka mock launcher"; bash scripts/build-kafka-mock.sh
 step "build"; npm run --silent build
 step "lint"; npm run --silent lint
