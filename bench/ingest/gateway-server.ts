@@ -1,23 +1,26 @@
 /**
  * One side of the gateway benchmark, run as its own process so its CPU time is its own (bench/ingest/gateway.ts forks
  * it and asks for process.cpuUsage() over IPC around each measured window):
- *   gateway BROKERS COMPRESSION — the GatewayAgent on a KafkaBus (what is measured)
+ *   gateway BROKERS COMPRESSION LEVEL — the GatewayAgent on a KafkaBus (what is measured)
  *   http                        — a raw node:http server that only reads the body and answers 200 (the HTTP limit)
- *   kafka BROKERS COMPRESSION   — a raw kafkajs producer sending the records the gateway would send (the Kafka limit)
- * Messages in: {cmd: 'cpu'} → {cpu: {user, system}} (µs); {cmd: 'kafka', seconds, inflight} → runs the raw producer
+ *   kafka BROKERS COMPRESSION LEVEL   — a raw kafkajs producer sending the records the gateway would send (the Kafka limit)
+ * Messages in: {cmd: 'cpu'} → {cpu: seconds, loop: {p99Ms, maxMs} event-loop delay since the last ask}; {cmd: 'kafka', seconds, inflight} → runs the raw producer
  * loop and answers {spans, wallS, cpuS}; {cmd: 'stop'}. Message out on start: {ready: true, url?}.
  */
 import { createServer } from 'node:http'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { AddressInfo } from 'node:net'
 import kafkajs from 'kafkajs'
 import { toBusRecords } from '../../src/agents/gateway/envelopes.js'
 import { KafkaBus } from '../../src/lib/bus/kafka.js'
+import { installGzipLevel } from '../../src/lib/bus/kafka-gzip.js'
 import { partitionForKey } from '../../src/lib/bus/partitioner.js'
 import { decodeTraceRequestJson, traceRows } from '../../src/lib/otlp/index.js'
 import { startGateway } from '../../test/fixtures/otlp/gateway-harness.js'
 import { spanRequest } from '../lib/gateway-spans.js'
 
-const [role, brokersArg = '', compression = 'gzip'] = process.argv.slice(2)
+const [role, brokersArg = '', compression = 'gzip', levelArg = '1'] = process.argv.slice(2)
+const gzipLevel = Number(levelArg)
 const brokers = brokersArg.split(',').filter(Boolean)
 const send = (m: unknown): void => void process.send?.(m)
 const cpuSeconds = (): number => {
@@ -27,14 +30,23 @@ const cpuSeconds = (): number => {
 
 let stop: () => Promise<void> = async () => {}
 
+// Event-loop delay between two 'cpu' asks (one measured window): how long a ready request could wait for the loop.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+loopDelay.enable()
+const loopStats = (): { p99Ms: number; maxMs: number } => {
+  const out = { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 }
+  loopDelay.reset()
+  return out
+}
+
 process.on('message', (m: { cmd: string; seconds?: number; inflight?: number; requests?: number }) => {
-  if (m.cmd === 'cpu') send({ cpu: cpuSeconds() })
+  if (m.cmd === 'cpu') send({ cpu: cpuSeconds(), loop: loopStats() })
   else if (m.cmd === 'kafka') void rawKafka(m.seconds ?? 5, m.inflight ?? 4, m.requests ?? 50).then(send)
   else if (m.cmd === 'stop') void stop().then(() => process.exit(0))
 })
 
 if (role === 'gateway') {
-  const bus = new KafkaBus({ brokers, clientId: 'bench-gateway', idempotent: false, compression: compression as 'gzip' | 'none', logLevel: 'silent' })
+  const bus = new KafkaBus({ brokers, clientId: 'bench-gateway', idempotent: false, compression: compression as 'gzip' | 'none', compressionLevel: gzipLevel, logLevel: 'silent' })
   // AIOPS_* variables of the benchmark's environment apply too (experiments: AIOPS_GATEWAY_BUFFER_PRODUCE_CONCURRENCY=1 …).
   const passed = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('AIOPS_') && e[1] !== undefined))
   const gw = await startGateway(bus, {
@@ -88,6 +100,7 @@ async function rawKafka(seconds: number, inflight: number, requests: number): Pr
     return records.map((r) => ({ key: r.key, value: r.value, partition: partitionForKey(r.key, partitions) }))
   })
   const codec = compression === 'none' ? kafkajs.CompressionTypes.None : kafkajs.CompressionTypes.GZIP
+  installGzipLevel(kafkajs, gzipLevel) // the same codec and level as the gateway's bus
   const cpu0 = cpuSeconds()
   const t0 = performance.now()
   const end = t0 + seconds * 1000

@@ -8,7 +8,7 @@
  * that process's CPU seconds. Peak = closed loop (N clients back to back); then an open loop at 70% of the peak rate
  * gives the latency at a sustainable load.
  *
- *   npx tsx bench/ingest/gateway.ts [--duration S] [--clients N] [--compression gzip|none] [--profile]
+ *   npx tsx bench/ingest/gateway.ts [--duration S] [--clients N] [--compression gzip|none] [--gzip-level 1-9] [--profile]
  *
  * Prints a table and writes bench/results/gateway.json (--profile also writes a CPU profile of the gateway process
  * under bench/results/profiles/ and prints its summary). Goals (issue #3): ≥ 50K spans/s per core, ≥ 0.8 × the
@@ -31,12 +31,14 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     clients: { type: 'string', default: '8' },
     compression: { type: 'string', default: 'gzip' },
+    'gzip-level': { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
   },
 })
 const durationS = Number(values.duration)
 const clients = Number(values.clients)
 const compression = values.compression === 'none' ? 'none' : 'gzip'
+const gzipLevel = String(Math.min(9, Math.max(1, Number(values['gzip-level']) || 1)))
 const SPANS = 100
 const here = path.dirname(fileURLToPath(import.meta.url))
 const resultsDir = path.resolve(here, '../results')
@@ -86,18 +88,23 @@ interface Row {
   p50Ms?: number
   p95Ms?: number
   p99Ms?: number
+  /** Event-loop delay of the measured process over the window (its stalls show up in request latency). */
+  loopP99Ms?: number
+  loopMaxMs?: number
   statuses?: Record<string, number>
 }
 
 async function measure(child: Child, scenario: string, format: Row['format'], mode: string, run: () => Promise<LoadResult>): Promise<Row> {
   const cpu0 = (await child.ask<{ cpu: number }>({ cmd: 'cpu' })).cpu
   const r = await run()
-  const cpuS = (await child.ask<{ cpu: number }>({ cmd: 'cpu' })).cpu - cpu0
+  const after = await child.ask<{ cpu: number; loop: { p99Ms: number; maxMs: number } }>({ cmd: 'cpu' })
+  const cpuS = after.cpu - cpu0
   const spans = r.ok * SPANS
   const row: Row = {
     scenario, format, mode, requests: r.requests, ok: r.ok,
     spansPerS: Math.round(spans / r.wallS), cpuS: Number(cpuS.toFixed(2)), spansPerCoreS: Math.round(spans / cpuS),
     p50Ms: round(percentile(r.latenciesMs, 50)), p95Ms: round(percentile(r.latenciesMs, 95)), p99Ms: round(percentile(r.latenciesMs, 99)),
+    loopP99Ms: round(after.loop.p99Ms), loopMaxMs: round(after.loop.maxMs),
     statuses: r.statuses,
   }
   log(`  ${scenario} ${format} ${mode}: ${row.spansPerS} spans/s, ${row.spansPerCoreS} spans/s per core, p99 ${row.p99Ms} ms`)
@@ -109,7 +116,7 @@ const round = (n: number): number => Math.round(n * 100) / 100
 async function main(): Promise<void> {
   await rm(profileDir, { recursive: true, force: true })
   await mkdir(profileDir, { recursive: true })
-  log(`gateway bench: ${durationS}s per phase, ${clients} clients, compression ${compression}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+  log(`gateway bench: ${durationS}s per phase, ${clients} clients, compression ${compression}${compression === 'gzip' ? ` level ${gzipLevel}` : ''}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   const requests = Array.from({ length: 50 }, (_, i) => spanRequest({ spans: SPANS, seed: i + 1 }))
   const bodies = {
     protobuf: requests.map((r) => Buffer.from(encodeExportTraceRequest(r))),
@@ -128,14 +135,14 @@ async function main(): Promise<void> {
     await http.stop()
 
     log('kafka limit: raw kafkajs producer, same records')
-    const raw = await spawn(['kafka', kafka.bootstrap, compression])
+    const raw = await spawn(['kafka', kafka.bootstrap, compression, gzipLevel])
     const k = await raw.ask<{ spans: number; wallS: number; cpuS: number }>({ cmd: 'kafka', seconds: durationS, inflight: 4, requests: 50 })
     rows.push({ scenario: 'raw kafkajs', format: '-', mode: '4 sends in flight', requests: k.spans / SPANS, ok: k.spans / SPANS, spansPerS: Math.round(k.spans / k.wallS), cpuS: round(k.cpuS), spansPerCoreS: Math.round(k.spans / k.cpuS) })
     log(`  raw kafkajs: ${rows.at(-1)!.spansPerS} spans/s, ${rows.at(-1)!.spansPerCoreS} per core`)
     await raw.stop()
 
     log('gateway → 3-broker Kafka mock')
-    const gw = await spawn(['gateway', kafka.bootstrap, compression], values.profile)
+    const gw = await spawn(['gateway', kafka.bootstrap, compression, gzipLevel], values.profile)
     await closedLoop(target(gw.url!, 'protobuf'), clients, Math.min(2, durationS)) // warm-up (JIT, connections)
     for (const f of ['protobuf', 'json'] as const) {
       const peak = await measure(gw, 'gateway', f, `closed ${clients} (peak)`, () => closedLoop(target(gw.url!, f), clients, durationS))
@@ -177,8 +184,9 @@ async function main(): Promise<void> {
     if (main) profile = await summarise(path.join(profileDir, main.f))
   }
 
-  const header = ['scenario', 'format', 'mode', 'spans/s', 'CPU s', 'spans/s/core', 'p50 ms', 'p95 ms', 'p99 ms']
-  const table = rows.map((r) => [r.scenario, r.format, r.mode, String(r.spansPerS), String(r.cpuS), String(r.spansPerCoreS), fmt(r.p50Ms), fmt(r.p95Ms), fmt(r.p99Ms)])
+  const header = ['scenario', 'format', 'mode', 'spans/s', 'CPU s', 'spans/s/core', 'p50 ms', 'p95 ms', 'p99 ms', 'loop p99/max ms']
+  const loop = (r: Row): string => (r.loopP99Ms === undefined ? '-' : `${r.loopP99Ms}/${r.loopMaxMs}`)
+  const table = rows.map((r) => [r.scenario, r.format, r.mode, String(r.spansPerS), String(r.cpuS), String(r.spansPerCoreS), fmt(r.p50Ms), fmt(r.p95Ms), fmt(r.p99Ms), loop(r)])
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)))
   const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   console.log(line(header))
@@ -197,7 +205,7 @@ async function main(): Promise<void> {
     bench: 'gateway',
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg(), node: process.version, note: 'shared machine unless stated otherwise' },
-    settings: { durationS, clients, compression, spansPerRequest: SPANS, distinctRequests: 50, kafka: '3-broker librdkafka mock, aiops.traces with 12 partitions, acks=all, idempotence off' },
+    settings: { durationS, clients, compression, gzipLevel: compression === 'gzip' ? Number(gzipLevel) : undefined, spansPerRequest: SPANS, distinctRequests: 50, kafka: '3-broker librdkafka mock, aiops.traces with 12 partitions, acks=all, idempotence off' },
     results: rows,
     comparisons,
     ...(profile ? { profile } : {}),

@@ -29,6 +29,7 @@ export async function openBackends(config: AiopsConfig, registry?: Registry): Pr
       clientId: k.clientId,
       idempotent: k.idempotent,
       compression: k.compression,
+      compressionLevel: k.compressionLevel,
       ssl: k.ssl,
       requestTimeoutMs: k.requestTimeoutMs,
       ...(k.saslMechanism === 'none' ? {} : { sasl: { mechanism: k.saslMechanism, username: k.username, password: k.password } }),

@@ -84,7 +84,7 @@ describe('consumer on the memory bus into chDB', () => {
       { key: 'acme/x', value: encodeEnvelope({ signal: 'traces', tenant: 'acme', rows: [{ start_time_ns: 'soon' }] }) },
       { key: 'acme/x', value: encodeEnvelope({ signal: 'traces', tenant: 'acme', rows: [{ span_id: 'b' }] }) },
       { key: 'acme/x', value: encodeEnvelope({ signal: 'traces', tenant: 'acme', rows: [{ tenant_id: 'evil', start_time_ns: '5' }] }) },
-      { key: 'acme/x', value: Buffer.from(JSON.stringify({ v: 2, signal: 'traces', tenant: 'acme', rows: [] })) },
+      { key: 'acme/x', value: Buffer.from(JSON.stringify({ v: 9, signal: 'traces', tenant: 'acme', rows: [] })) },
     ]
     await bus.produce(topics.traces, [...good(0), ...bad])
     await bus.produce(topics.metrics, metricRecords(300, { run }))

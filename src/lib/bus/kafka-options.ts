@@ -19,6 +19,11 @@ export interface KafkaBusOptions {
   /** Only honoured with idempotence (capped at 5, Kafka's limit for ordered idempotent delivery); default 1. */
   maxInFlightRequests?: number
   compression?: 'gzip' | 'none'
+  /**
+   * zlib level for gzip (default 1). kafkajs holds one gzip codec per process, so the level set by the last KafkaBus
+   * created wins; one process runs one configuration, so in practice there is one level.
+   */
+  compressionLevel?: number
   ssl?: boolean
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
   connectionTimeoutMs?: number

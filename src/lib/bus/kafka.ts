@@ -22,6 +22,7 @@ import { createLogger, type Logger } from '../telemetry/logger.js'
 import { kafkaError, loadKafkajs } from './kafka-support.js'
 import { clientConfig, consumerSettings, producerConfig, type KafkaBusOptions } from './kafka-options.js'
 import { KafkaConsumerHandle } from './kafka-consumer.js'
+import { installGzipLevel } from './kafka-gzip.js'
 import { partitionForKey } from './partitioner.js'
 
 export type { KafkaBusOptions } from './kafka-options.js'
@@ -49,40 +50,48 @@ export class KafkaBus implements Bus {
   }
 
   /**
-   * One kafkajs send() per partition, each under its own retry. Why not one send() for the whole batch:
-   * kafkajs 2.2.4 loses records when a partition's leader moves during a multi-broker send — its retry only
-   * re-sends to brokers that have not answered yet, so a partition that moved onto a broker which already
-   * acknowledged its own share is silently dropped (reproduced by the fault test; kafkajs PR #1798 describes
-   * the same shared response map). With one partition per send there is no other broker's answer to trip on.
-   * Per-partition retries also mean a failure re-sends only that partition's records (fewer duplicates).
+   * One kafkajs send() for the whole batch (kafkajs makes one Produce request per leader broker), then a check that
+   * every partition we sent was acknowledged, re-sending those that were not. Why the check: kafkajs 2.2.4 loses
+   * records when a partition's leader moves during a multi-broker send — its retry only re-sends to brokers that have
+   * not answered yet, so a partition that moved onto a broker which already acknowledged its own share is dropped
+   * while send() resolves (reproduced by the fault test; kafkajs PR #1798). Such a partition is missing from send()'s
+   * result, so it is caught here. The earlier workaround (one send per partition) was correct but cost a request
+   * per partition, serialised per broker at one request in flight: 4× the requests and the gateway's produce latency.
+   * A send that throws is retried whole (partitions a broker had already taken come again; the consumer's
+   * envelope-id window drops those copies).
    */
   async produce(topic: string, records: BusRecord[], opts: ProduceOptions = {}): Promise<void> {
     this.assertOpen()
     if (records.length === 0) return
-    const { CompressionTypes } = await loadKafkajs()
-    const compression = this.opts.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP
+    const kafkajs = await loadKafkajs()
+    const compression = this.opts.compression === 'none' ? kafkajs.CompressionTypes.None : kafkajs.CompressionTypes.GZIP
+    if (this.opts.compression !== 'none') installGzipLevel(kafkajs, this.opts.compressionLevel ?? 1)
     const count = await this.withRetry(`metadata of ${topic}`, opts.signal, () => this.partitionCount(topic))
     const now = Date.now()
-    const byPartition = new Map<number, Message[]>()
+    const pending = new Map<number, Message[]>()
     for (const r of records) {
       // Kafka's default partitioner, computed here so every message names its partition explicitly.
       const partition = partitionForKey(r.key, count)
-      const list = byPartition.get(partition) ?? []
+      let list = pending.get(partition)
+      if (!list) pending.set(partition, (list = []))
       const timestamp = String(r.timestampMs ?? now)
       list.push({ key: r.key, value: r.value, partition, timestamp, ...(r.headers ? { headers: r.headers } : {}) })
-      byPartition.set(partition, list)
     }
-    const sends = [...byPartition].map(([partition, messages]) =>
-      this.withRetry(`produce to ${topic}[${partition}]`, opts.signal, async () => {
+    try {
+      await this.withRetry(`produce to ${topic}`, opts.signal, async () => {
         const producer = await this.connected('producer')
-        await producer.send({ topic, messages, acks: -1, compression, timeout: this.opts.requestTimeoutMs ?? 30_000 })
-      }),
-    )
-    // Settle all before answering: a caller that retries must not race sends still running from this call.
-    const failed = (await Promise.allSettled(sends)).find((r) => r.status === 'rejected')
-    if (failed) {
+        const messages = pending.size === 1 ? pending.values().next().value! : [...pending.values()].flat()
+        const acked = await producer.send({ topic, messages, acks: -1, compression, timeout: this.opts.requestTimeoutMs ?? 30_000 })
+        for (const m of acked) if (m.errorCode === 0 && m.topicName === topic) pending.delete(m.partition)
+        if (pending.size > 0) {
+          throw new DependencyError('kafka', `kafka acknowledged the send but not partitions ${[...pending.keys()].join(', ')} of ${topic}; re-sending them`, {
+            retriable: true,
+          })
+        }
+      })
+    } catch (err) {
       this.partitionCounts.delete(topic) // a changed partition count is one reason sends fail
-      throw failed.reason
+      throw err
     }
   }
 

@@ -37,6 +37,11 @@ export const configSchema = {
         'Idempotent producer. Turn off only for brokers that cannot init one (test mock cluster); one request in flight is then used.',
       ),
       compression: oneOf(['gzip', 'none'] as const, 'gzip', 'Produce compression codec.'),
+      compressionLevel: int(
+        1,
+        'gzip level 1-9 (zlib). 1: ~3x less CPU than 6 for ~20% more bytes on telemetry; the codec is per process (kafkajs keeps one).',
+        { min: 1, max: 9 },
+      ),
       ssl: bool(false, 'Use TLS to the brokers.'),
       saslMechanism: oneOf(['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, 'none', 'SASL mechanism.'),
       username: str('', 'SASL user name.'),

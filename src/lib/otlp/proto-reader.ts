@@ -8,6 +8,8 @@
  * number fast path, larger ones (nanosecond timestamps) go through BigInt.
  */
 import { MAX_NESTING, OtlpDecodeError } from './errors.js'
+/** Node's Buffer has these undocumented but long-stable per-encoding methods; toString(enc, a, b) ends up in them. */
+type NativeSlices = Buffer & { utf8Slice(start: number, end: number): string; hexSlice(start: number, end: number): string }
 
 export const WIRE_VARINT = 0
 export const WIRE_FIXED64 = 1
@@ -214,9 +216,10 @@ export class ProtoReader {
     return this.lo
   }
 
+  /** Decoded by the native utf8 decoder, called directly (utf8Slice skips Buffer#toString's encoding dispatch). */
   string(): string {
     const n = this.length()
-    const s = n === 0 ? '' : this.buf.toString('utf8', this.pos, this.pos + n)
+    const s = n === 0 ? '' : (this.buf as NativeSlices).utf8Slice(this.pos, this.pos + n)
     this.pos += n
     return s
   }
@@ -224,7 +227,7 @@ export class ProtoReader {
   /** bytes as lowercase hex (trace and span ids). */
   hex(): string {
     const n = this.length()
-    const s = n === 0 ? '' : this.buf.toString('hex', this.pos, this.pos + n)
+    const s = n === 0 ? '' : (this.buf as NativeSlices).hexSlice(this.pos, this.pos + n)
     this.pos += n
     return s
   }
