@@ -14,8 +14,7 @@ describe('JSONEachRow encoding', () => {
   it('fills defaults for missing keys, appends the stamp and drops the row keys it replaces', () => {
     const body = encodeJSONEachRow([{ a: 1, dedup_token: 'forged' }, { a: 2, w: 0.5 }], {
       defaults: { w: 1 },
-      extra: (i) => `"dedup_token":"t","dedup_seq":${i}`,
-      skip: new Set(['dedup_token']),
+      stamp: { tokenColumn: 'dedup_token', token: 't', seqColumn: 'dedup_seq', seq: (i) => i },
     })
     expect(body.toString()).toBe('{"a":1,"w":1,"dedup_token":"t","dedup_seq":0}\n{"a":2,"w":0.5,"dedup_token":"t","dedup_seq":1}\n')
   })
@@ -102,12 +101,18 @@ describe('encodeJSONEachRow fast path', () => {
       .join('')
     expect(encodeJSONEachRow(rows).toString('utf8')).toBe(perValue)
   })
-  it('keeps defaults, extra stamps and skipped keys on the fast path', () => {
-    const out = encodeJSONEachRow([{ a: 'x', dedup_token: 'old' }, { a: 'y' }], {
+  it('writes a batch of plain, complete rows with one stringify: rows separated by commas, stamp replacing the row keys', () => {
+    const out = encodeJSONEachRow([{ a: 'x', dedup_token: 'old', sample_weight: 2 }, { a: 'y"\n', sample_weight: 1 }], {
       defaults: { sample_weight: 1 },
-      extra: (i) => `"dedup_seq":${i}`,
-      skip: new Set(['dedup_token']),
+      stamp: { tokenColumn: 'dedup_token', token: 't', seqColumn: 'dedup_seq', seq: (i) => 10 + i },
     }).toString('utf8')
-    expect(out).toBe('{"a":"x","sample_weight":1,"dedup_seq":0}\n{"a":"y","sample_weight":1,"dedup_seq":1}\n')
+    expect(out).toBe('{"a":"x","dedup_token":"t","sample_weight":2,"dedup_seq":10},{"a":"y\\"\\n","sample_weight":1,"dedup_token":"t","dedup_seq":11}')
+  })
+  it('takes the per-row path when a row lacks a default key, with the same stamp', () => {
+    const out = encodeJSONEachRow([{ a: 'x' }, { a: 'y', sample_weight: 3 }], {
+      defaults: { sample_weight: 1 },
+      stamp: { tokenColumn: 'dedup_token', token: 't', seqColumn: 'dedup_seq', seq: (i) => i },
+    }).toString('utf8')
+    expect(out).toBe('{"a":"x","sample_weight":1,"dedup_token":"t","dedup_seq":0}\n{"a":"y","sample_weight":3,"dedup_token":"t","dedup_seq":1}\n')
   })
 })

@@ -55,7 +55,6 @@ type Mode = 'native' | 'stamped'
  * refuses them): a misspelt field must fail the batch, not silently store an empty column.
  */
 const STRICT: InsertSettings = { input_format_skip_unknown_fields: 0 }
-const STAMP_COLUMNS: ReadonlySet<string> = new Set([DEDUP_TOKEN_COLUMN, DEDUP_SEQ_COLUMN])
 
 /** Most distinct values of a prune column put into an IN list; a larger batch just skips that filter. */
 const MAX_PRUNE_VALUES = 64
@@ -91,9 +90,9 @@ export class Deduplicator {
       const todo: number[] = []
       for (let i = 0; i < rows.length; i++) if (!present.has(i)) todo.push(i)
       if (todo.length === 0) return
-      const stamp = `${JSON.stringify(DEDUP_TOKEN_COLUMN)}:${JSON.stringify(token)},${JSON.stringify(DEDUP_SEQ_COLUMN)}:`
       const subset = todo.length === rows.length ? rows : todo.map((i) => rows[i] as Row)
-      const body = encodeJSONEachRow(subset, { defaults, extra: (j) => stamp + String(todo[j]), skip: STAMP_COLUMNS })
+      const stamp = { tokenColumn: DEDUP_TOKEN_COLUMN, token, seqColumn: DEDUP_SEQ_COLUMN, seq: (j: number) => todo[j]! }
+      const body = encodeJSONEachRow(subset, { defaults, stamp })
       await this.backend.write(table, body, await this.noDedupSettings(), signal)
     })
   }
