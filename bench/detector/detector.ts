@@ -3,8 +3,9 @@
  *   npx tsx bench/detector/detector.ts [--duration S] [--series N] [--memory-series N]
  * - checks/s (wall) and per core (this process's CPU time) of the detection engine for the basic, agile and
  *   robust tiers, the robust tier batched (64) and unbatched (1), beside the limit: raw InferenceSession.run on
- *   the same windows with the same batch size (ORT's node binding runs on the event-loop thread, so both use
- *   one core and the ratio is CPU for CPU);
+ *   windows of the same shape with the same batch size (ORT's node binding runs on the event-loop thread, so
+ *   both use one core and the ratio is CPU for CPU), and beside the floor: the least per-point work the robust
+ *   tier can do around the model (floor.ts), which bounds the ratio any engine design reaches on this machine;
  * - p99 latency from a metric point entering the bus to its anomaly record leaving the agent, at 70 % of the
  *   agent's measured peak (basic and robust);
  * - memory per 100K active series, per tier.
@@ -21,6 +22,7 @@ import { defaultModelPath } from '../../src/lib/detection/settings.js'
 import { silentLogger } from '../../src/lib/telemetry/index.js'
 import { defaultSettings } from '../../test/fixtures/detector/settings.js'
 import { ensureModel } from '../../test/fixtures/detector/ensure-model.js'
+import { robustFloor } from './floor.js'
 import { agentLatency, type LatencyResult } from './latency.js'
 import { engineThroughput, memoryPerSeries, type MemoryFigure, rawOrt, type Throughput } from './scenarios.js'
 
@@ -52,6 +54,7 @@ const basic = await run(engineThroughput('basic (robust statistics)', 'basic', s
 const agile = await run(engineThroughput('agile (seasonal, period 96)', 'agile', settings, { series: Math.min(series, 200), warm: 500, seconds, seasonal: true }))
 const robust64 = await run(engineThroughput('robust (ONNX SR), batched 64', 'robust', settings, { series, warm: 80, seconds, model, maxBatch: 64 }))
 const raw64 = await run(rawOrt(defaultModelPath(), 64, seconds))
+await run(robustFloor(defaultModelPath(), settings, { series, batch: 64, seconds }))
 await run(engineThroughput('robust (ONNX SR), unbatched', 'robust', settings, { series: Math.min(series, 500), warm: 80, seconds, model, maxBatch: 1 }))
 const raw1 = await run(rawOrt(defaultModelPath(), 1, seconds))
 

@@ -6,8 +6,9 @@
  * For each chunk of points: every point is validated and scored synchronously by its series' statistical
  * tier (basic, or agile); robust series additionally queue their model window in the dynamic batcher. The
  * model runs behind the ml_inference circuit breaker; a window whose batch fails, is refused by the breaker
- * or the batcher, or waits past its deadline keeps the statistical score it already has (the fallback costs nothing extra
- * and no point goes unscored). If the statistical tier itself throws, the static rules score the point.
+ * or the batcher, or waits past its deadline is scored statistically instead: its statistics were computed
+ * with everyone else's (they move the series state), only their calibration waits until it is known to be
+ * needed, so no point goes unscored. If the statistical tier itself throws, the static rules score the point.
  * Results then go through each series' hysteresis in arrival order, producing open/update/close events.
  */
 import { type Clock, systemClock } from '../resilience/clock.js'
@@ -17,11 +18,12 @@ import { Calibration, type CalibrationTable } from './calibration.js'
 import { CALIBRATION_TABLES } from './calibration-tables.js'
 import { Degradation } from './degradation.js'
 import type { HysteresisSettings } from './hysteresis.js'
-import { ChunkWait, ModelScorer } from './model-scorer.js'
+import { ModelScorer } from './model-scorer.js'
 import type { RobustModel } from './onnx/session.js'
-import { rulesFor, tierFor, type StaticRule, type TierRoute } from './routing.js'
-import { rulesResult, type Scorers, statisticalResult } from './scoring.js'
-import { defaultBasicFactory, type BasicFactory, SeriesState, type SeriesSettings, seriesKey } from './series-state.js'
+import type { StaticRule, TierRoute } from './routing.js'
+import { makeScorers, rulesResult, type Scorers, statisticalScore, statisticalStats } from './scoring.js'
+import { defaultBasicFactory, type BasicFactory, type SeriesState, type SeriesSettings } from './series-state.js'
+import { SeriesTable } from './series-table.js'
 import type { AnomalyRecord, MetricPoint, PointResult, SkipReason, TierName } from './types.js'
 
 export interface RobustSettings {
@@ -75,29 +77,44 @@ export interface ProcessOutput {
   results: PointResult[]
 }
 
-/** Points staged at once: bounds the memory of model windows waiting for their batch. */
-const CHUNK = 1024
+/**
+ * Points staged at once. Small enough that what staging touched (series state, the point results) is still
+ * in cache when the chunk is finished: 1,024 measured ~10 % slower than 256 on the robust tier, 4,096 ~35 %.
+ */
+const CHUNK = 256
 /** Chunks staged ahead of the one whose model results are awaited. */
 const PIPELINE = 2
 
 interface StagedChunk {
   results: PointResult[]
   states: SeriesState[]
-  times: number[]
-  wait: ChunkWait
+  times: Float64Array
+  /** Model windows accepted up to the end of this chunk: its results are final once they have settled. */
+  windowsUpTo: number
+}
+
+/** Per-chunk tallies, reported through the hooks once per chunk rather than once per point. */
+interface Tally {
+  scored: number
+  warmup: number
+  invalid: number
+  stale: number
+  breakerOpen: number
+  queueFull: number
+  stopped: number
 }
 
 export class DetectionEngine {
   readonly degradation: Degradation
-  private readonly table = new Map<string, SeriesState>()
+  private readonly table: SeriesTable
   private readonly modelScorer: ModelScorer | undefined
   private readonly scorers: Scorers
   private readonly clock: Clock
   private readonly hooks: EngineHooks
-  private readonly basicFactory: BasicFactory
-  private readonly window: number
-  private readonly moveEvery: number
-  private tick = 0
+  /** The last timestamp string converted, and its value: points of one scrape share it, and converting a 19-digit decimal costs ~70 ns. */
+  private lastTsNs = ''
+  private lastTsMs = NaN
+  private readonly tally: Tally = { scored: 0, warmup: 0, invalid: 0, stale: 0, breakerOpen: 0, queueFull: 0, stopped: 0 }
 
   constructor(
     private readonly s: EngineSettings,
@@ -105,18 +122,16 @@ export class DetectionEngine {
   ) {
     this.clock = o.clock ?? systemClock
     this.hooks = o.hooks ?? {}
-    this.basicFactory = o.basicFactory ?? defaultBasicFactory
     this.degradation = o.degradation ?? new Degradation()
-    this.window = s.modelWindow
-    this.moveEvery = Math.floor(s.maxSeries / 4)
+    this.table = new SeriesTable(s, o.basicFactory ?? defaultBasicFactory, (n) => this.hooks.evicted?.(n))
     const cal = (t: TierName): Calibration => new Calibration(o.calibration?.[t] ?? CALIBRATION_TABLES[t])
-    this.scorers = { basic: cal('basic'), agile: cal('agile'), robust: cal('robust'), openScore: s.hysteresis.openScore }
+    this.scorers = makeScorers({ basic: cal('basic'), agile: cal('agile'), robust: cal('robust') }, s.hysteresis.openScore)
     const model = o.model
     if (model) {
       this.modelScorer = new ModelScorer(model, {
         robust: s.robust,
         window: s.modelWindow,
-        calibration: this.scorers.robust,
+        scorers: this.scorers,
         clock: this.clock,
         hooks: this.hooks,
         ...(o.breaker ? { breaker: o.breaker } : {}),
@@ -166,24 +181,28 @@ export class DetectionEngine {
   }
 
   private stageChunk(points: readonly MetricPoint[], from: number, to: number): StagedChunk {
-    const chunk: StagedChunk = { results: [], states: [], times: [], wait: new ChunkWait() }
-    let slab: Float32Array | undefined
-    let rows = 0
+    const n = to - from
+    const chunk: StagedChunk = { results: new Array<PointResult>(n), states: new Array<SeriesState>(n), times: new Float64Array(n), windowsUpTo: 0 }
+    const scorer = this.modelScorer
+    const tally = this.tally
+    let offered = 0
     let statFailed: Error | undefined
     let statOk = false
     const breakerOpen = this.o.breaker?.state === 'open'
-    const now = this.clock.now()
-    for (let i = from; i < to; i++) {
-      const p = points[i]!
-      const st = this.stateFor(p)
-      const tsMs = Number(p.tsNs) / 1e6
+    const deadlineMs = this.clock.now() + this.s.robust.deadlineMs
+    for (let j = 0; j < n; j++) {
+      const p = points[from + j]!
+      const st = this.table.stateFor(p)
+      const tsMs = p.tsNs === this.lastTsNs ? this.lastTsMs : this.parseTs(p.tsNs)
       const r = this.stage(p, st, tsMs)
-      chunk.results.push(r)
-      chunk.states.push(st)
-      chunk.times.push(tsMs)
+      chunk.results[j] = r
+      chunk.states[j] = st
+      chunk.times[j] = tsMs
       if (r.skipped) continue
       try {
-        statisticalResult(r, st, r.value, this.scorers)
+        // Statistics for every point (they move the series state, and the band goes on any record); the
+        // calibrated statistical score only where it is the score: not for a window the model takes.
+        statisticalStats(r, st, r.value, this.scorers)
         statOk = true
       } catch (err) {
         statFailed = err as Error
@@ -194,31 +213,66 @@ export class DetectionEngine {
       } catch (err) {
         statFailed = err as Error
       }
-      // A robust series is scored by the model when it can be; the score above is its fallback.
-      if (st.tier !== 'robust' || !st.modelReady || !this.modelScorer) continue
-      if (breakerOpen) {
-        this.hooks.fallback?.('breaker_open', 1)
+      if (st.tier !== 'robust' || !scorer || !st.modelReady) {
+        statisticalScore(r, this.scorers)
         continue
       }
-      slab ??= new Float32Array((to - i) * this.window)
-      st.copyModelWindow(slab, rows * this.window)
-      const refused = this.modelScorer.offer(chunk.wait, slab, rows++, r, now + this.s.robust.deadlineMs)
-      if (refused) this.hooks.fallback?.(refused, 1)
+      // A robust series is scored by the model when it can be; the statistical score is its fallback.
+      if (breakerOpen) {
+        statisticalScore(r, this.scorers)
+        tally.breakerOpen++
+        continue
+      }
+      const refused = scorer.offer(r, st, deadlineMs)
+      if (refused === undefined) {
+        offered++
+        continue
+      }
+      statisticalScore(r, this.scorers)
+      if (refused === 'queue_full') tally.queueFull++
+      else tally.stopped++
     }
     if (statFailed) this.degradation.raise('statistical_failed', statFailed.message)
     else if (statOk) this.degradation.clear('statistical_failed')
-    if (rows > 0 && this.o.offline) this.modelScorer?.flush()
+    this.report()
+    if (scorer) {
+      chunk.windowsUpTo = scorer.accepted
+      if (offered > 0 && this.o.offline) scorer.flush()
+    }
     return chunk
   }
 
+  private parseTs(tsNs: string): number {
+    this.lastTsNs = tsNs
+    return (this.lastTsMs = Number(tsNs) / 1e6)
+  }
+
+  private report(): void {
+    const t = this.tally
+    const h = this.hooks
+    if (h.point) {
+      if (t.scored > 0) h.point('scored', t.scored)
+      if (t.warmup > 0) h.point('warmup', t.warmup)
+      if (t.invalid > 0) h.point('invalid', t.invalid)
+      if (t.stale > 0) h.point('stale', t.stale)
+    }
+    if (h.fallback) {
+      if (t.breakerOpen > 0) h.fallback('breaker_open', t.breakerOpen)
+      if (t.queueFull > 0) h.fallback('queue_full', t.queueFull)
+      if (t.stopped > 0) h.fallback('stopped', t.stopped)
+    }
+    t.scored = t.warmup = t.invalid = t.stale = t.breakerOpen = t.queueFull = t.stopped = 0
+  }
+
   private async finishChunk(chunk: StagedChunk, out: ProcessOutput, keep: boolean): Promise<void> {
-    await chunk.wait.done()
+    if (this.modelScorer) await this.modelScorer.drained(chunk.windowsUpTo)
     const level = this.degradation.level
-    for (let j = 0; j < chunk.results.length; j++) {
-      const r = chunk.results[j]!
+    const { results, states, times } = chunk
+    for (let j = 0; j < results.length; j++) {
+      const r = results[j]!
       if (keep) out.results.push(r)
       if (r.skipped) continue
-      const ev = chunk.states[j]!.hysteresis.step(r, chunk.times[j]!, this.s.hysteresis, level)
+      const ev = states[j]!.hysteresis.step(r, times[j]!, this.s.hysteresis, level)
       if (ev) out.events.push(ev)
     }
   }
@@ -251,45 +305,13 @@ export class DetectionEngine {
       st.push(r.value)
       return this.skip(r, 'warmup')
     }
-    this.hooks.point?.('scored', 1)
+    this.tally.scored++
     return r
   }
 
   private skip(r: PointResult, why: SkipReason): PointResult {
     r.skipped = why
-    this.hooks.point?.(why, 1)
+    this.tally[why]++
     return r
-  }
-
-  private stateFor(p: MetricPoint): SeriesState {
-    const key = seriesKey(p)
-    const t = this.table
-    const tick = ++this.tick
-    let st = t.get(key)
-    if (st) {
-      // Re-inserting moves the series to the end of the Map's order, so the first entry is the least recently
-      // seen. Moving on every point costs a delete + insert; moving only when the last move is older than a
-      // quarter of the cap keeps the order exact to within that quarter at a fraction of the cost.
-      if (tick - st.movedAt > this.moveEvery) {
-        t.delete(key)
-        t.set(key, st)
-        st.movedAt = tick
-      }
-      return st
-    }
-    const tier = tierFor(this.s.routes, this.s.defaultTier, p.tenant, p.metric)
-    st = new SeriesState(p.tenant, p.series, tier, rulesFor(this.s.rules, p.tenant, p.metric), this.s, this.basicFactory)
-    st.movedAt = tick
-    t.set(key, st)
-    if (t.size > this.s.maxSeries) {
-      let evicted = 0
-      for (const k of t.keys()) {
-        if (t.size <= this.s.maxSeries) break
-        t.delete(k)
-        evicted++
-      }
-      this.hooks.evicted?.(evicted)
-    }
-    return st
   }
 }

@@ -1,83 +1,45 @@
 /**
- * The robust tier's path to the model: windows are offered to the dynamic batcher, each batch runs behind the
- * ml_inference circuit breaker, and each window's result is written into its point's result when its batch
- * settles. A window whose batch fails, or that the breaker or the batcher refuses, keeps the statistical score
- * the engine already gave it (the fallback costs nothing extra and no point goes unscored); the reason is
- * counted through the engine's hooks.
+ * The robust tier's path to the model: windows are offered to the dynamic batcher (written straight into the
+ * batch's input tensor), each batch runs behind the ml_inference circuit breaker, and each window's result is
+ * written into its point's result when its batch settles. A window whose batch fails, or that the breaker or
+ * the batcher refuses, is scored statistically instead: the engine computed its statistics already, only the
+ * calibrated score was left for here (no point goes unscored); the reason is counted through the engine's hooks.
  */
 import { performance } from 'node:perf_hooks'
 import { CircuitOpenError } from '../errors.js'
 import type { CircuitBreaker } from '../resilience/breaker.js'
 import type { Clock } from '../resilience/clock.js'
-import { BatchRejectedError, DynamicBatcher, type RejectReason } from './batcher.js'
-import type { Calibration } from './calibration.js'
+import { BatchRejectedError, DynamicBatcher, type RejectReason, type RowSource } from './batcher.js'
 import type { EngineHooks, FallbackReason, RobustSettings } from './engine.js'
 import type { RobustModel } from './onnx/session.js'
+import { type Scorers, statisticalScore } from './scoring.js'
 import type { PointResult } from './types.js'
-
-/** Counts a chunk's windows still waiting for their batch; resolves when every one has settled. */
-export class ChunkWait {
-  private left = 0
-  private resolve: (() => void) | undefined
-
-  add(): void {
-    this.left++
-  }
-
-  /** A window that was refused at the door (it will never settle). */
-  cancel(): void {
-    this.left--
-  }
-
-  settled(): void {
-    if (--this.left === 0) this.resolve?.()
-  }
-
-  done(): Promise<void> {
-    return this.left === 0 ? Promise.resolve() : new Promise((r) => (this.resolve = r))
-  }
-}
-
-/** One window: row `row` of `slab` (a chunk's windows, contiguous [rows, W]) for the point result `result`. */
-class WindowRequest {
-  constructor(
-    private readonly scorer: ModelScorer,
-    readonly wait: ChunkWait,
-    readonly slab: Float32Array,
-    readonly row: number,
-    readonly result: PointResult,
-    readonly deadlineMs: number,
-  ) {}
-
-  done(err: Error | undefined, raw?: number): void {
-    this.scorer.apply(this.result, err, raw)
-    this.wait.settled()
-  }
-}
 
 export interface ModelScorerOptions {
   robust: RobustSettings
   window: number
-  calibration: Calibration
+  scorers: Scorers
   clock: Clock
   hooks: EngineHooks
   breaker?: CircuitBreaker
 }
 
 export class ModelScorer {
-  private readonly batcher: DynamicBatcher<WindowRequest, number>
+  private readonly batcher: DynamicBatcher<PointResult>
 
   constructor(
     private readonly model: RobustModel,
     private readonly o: ModelScorerOptions,
   ) {
-    this.batcher = new DynamicBatcher<WindowRequest, number>({
+    this.batcher = new DynamicBatcher<PointResult>({
       maxBatch: o.robust.maxBatch,
       maxWaitMs: o.robust.maxWaitMs,
       capacity: o.robust.capacity,
       maxInFlight: o.robust.maxInFlight,
+      width: o.window,
       clock: o.clock,
-      run: (items) => this.run(items),
+      run: (input, rows) => this.run(input, rows),
+      settle: (targets, n, scores, err) => this.settle(targets, n, scores, err),
       onReject: (reason, n) => o.hooks.rejected?.(reason, n),
       onBatch: (size) => o.hooks.batch?.(size),
     })
@@ -87,12 +49,22 @@ export class ModelScorer {
     return this.batcher.length
   }
 
-  /** Queues a window; returns the reason when it is refused (its point keeps its statistical score). */
-  offer(wait: ChunkWait, slab: Float32Array, row: number, result: PointResult, deadlineMs: number): RejectReason | undefined {
-    wait.add()
-    const refused = this.batcher.offer(new WindowRequest(this, wait, slab, row, result, deadlineMs))
-    if (refused) wait.cancel()
-    return refused
+  /** Windows offered and accepted so far (`drained` waits for them). */
+  get accepted(): number {
+    return this.batcher.acceptedRows
+  }
+
+  /**
+   * Queues the model window of `source` for the point result `r`; returns the reason when it is refused (the
+   * caller then completes the statistical score).
+   */
+  offer(r: PointResult, source: RowSource, deadlineMs: number): RejectReason | undefined {
+    return this.batcher.offer(r, source, deadlineMs)
+  }
+
+  /** Resolves when the first `upTo` accepted windows have their score (model or fallback). */
+  drained(upTo: number): Promise<void> {
+    return this.batcher.drained(upTo)
   }
 
   /** Runs what is queued now (offline scoring: no more windows are coming for this chunk). */
@@ -104,40 +76,43 @@ export class ModelScorer {
     return this.batcher.close()
   }
 
-  /** A window's outcome: the robust score, or (failure) the statistical score stays and the reason is counted. */
-  apply(r: PointResult, err: Error | undefined, raw: number | undefined): void {
-    if (err || raw === undefined || !Number.isFinite(raw)) {
+  /** A batch's outcome: robust scores, or (failure) the statistical score, with the reason counted. */
+  private settle(targets: readonly PointResult[], n: number, scores: ArrayLike<number> | undefined, err: Error | undefined): void {
+    const s = this.o.scorers
+    if (!scores) {
+      for (let i = 0; i < n; i++) statisticalScore(targets[i]!, s)
       const reason: FallbackReason =
         err instanceof BatchRejectedError ? err.reason : err instanceof CircuitOpenError ? 'breaker_open' : 'inference_error'
-      this.o.hooks.fallback?.(reason, 1)
+      this.o.hooks.fallback?.(reason, n)
       return
     }
-    r.raw = raw
-    r.score = this.o.calibration.score(raw)
-    r.tier = 'robust'
-    r.detector = 'spectral-residual'
+    let bad = 0
+    for (let i = 0; i < n; i++) {
+      const r = targets[i]!
+      const raw = scores[i]!
+      if (!Number.isFinite(raw)) {
+        statisticalScore(r, s)
+        bad++
+        continue
+      }
+      r.raw = raw
+      r.score = s.robust.score(raw)
+      r.tier = 'robust'
+      r.detector = 'spectral-residual'
+    }
+    if (bad > 0) this.o.hooks.fallback?.('inference_error', bad)
   }
 
-  private async run(items: WindowRequest[]): Promise<Float32Array> {
-    const W = this.o.window
-    const first = items[0]!
-    let contiguous = true
-    for (let i = 1; i < items.length && contiguous; i++) contiguous = items[i]!.slab === first.slab && items[i]!.row === first.row + i
-    let buf: Float32Array
-    if (contiguous) {
-      // The usual case: consecutive windows of one staged chunk are already one [batch, W] block.
-      buf = first.slab.subarray(first.row * W, (first.row + items.length) * W)
-    } else {
-      buf = new Float32Array(items.length * W)
-      for (let i = 0; i < items.length; i++) {
-        const it = items[i]!
-        buf.set(it.slab.subarray(it.row * W, it.row * W + W), i * W)
-      }
-    }
-    const call = (): Promise<Float32Array> => this.model.run(buf, items.length)
+  private run(input: Float32Array, rows: number): Promise<ArrayLike<number>> {
     const t0 = performance.now()
-    const scores = this.o.breaker ? await this.o.breaker.execute(call) : await call()
-    this.o.hooks.inference?.((performance.now() - t0) / 1000, items.length)
-    return scores
+    // (No named closure here: under tsx, a named arrow costs a defineProperty per batch.)
+    const run = this.o.breaker ? this.o.breaker.execute(() => this.model.run(input, rows)) : this.model.run(input, rows)
+    const inference = this.o.hooks.inference
+    return inference
+      ? run.then((scores) => {
+          inference((performance.now() - t0) / 1000, rows)
+          return scores
+        })
+      : run
   }
 }

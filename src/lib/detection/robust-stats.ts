@@ -29,8 +29,11 @@ const ABS_SCALE_FLOOR = 1e-9
 const EWMA_CLAMP = 3
 
 export class BasicState {
-  private readonly ring: Float64Array
-  private readonly sorted: Float64Array
+  /**
+   * The window kept sorted in [0, window) and in arrival order (a ring) in [window, 2·window): one array, so a
+   * point's scoring and update touch one block of memory (with many series, each point's state is a cache miss).
+   */
+  private readonly values: Float64Array
   private head = 0
   private count = 0
   private ewma = 0
@@ -42,8 +45,7 @@ export class BasicState {
     private readonly window: number,
     private readonly alpha: number,
   ) {
-    this.ring = new Float64Array(window)
-    this.sorted = new Float64Array(window)
+    this.values = new Float64Array(2 * window)
     this.ewmaNoise = Math.sqrt(alpha / (2 - alpha))
   }
 
@@ -76,7 +78,7 @@ export class BasicState {
 
   push(x: number): void {
     const W = this.window
-    const s = this.sorted
+    const s = this.values
     // The EWMA takes x clamped to median ± 3 scales (as of the score just computed): a lone spike would
     // otherwise drag it far enough to keep the next several ordinary points "anomalous".
     const e = x < this.clampLo ? this.clampLo : x > this.clampHi ? this.clampHi : x
@@ -90,12 +92,12 @@ export class BasicState {
         i--
       }
       s[i] = x
-      this.ring[(this.head + this.count) % W] = x
+      s[W + ((this.head + this.count) % W)] = x
       this.count++
       return
     }
-    const old = this.ring[this.head]!
-    this.ring[this.head] = x
+    const old = s[W + this.head]!
+    s[W + this.head] = x
     this.head = (this.head + 1) % W
     // Replace `old` by `x` in the sorted copy: find old, then slide x into place from there.
     let i = lowerBound(s, old, W)
@@ -115,7 +117,7 @@ export class BasicState {
 
   median(): number {
     const n = this.count
-    const s = this.sorted
+    const s = this.values
     const mid = n >> 1
     return n % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
   }
@@ -125,7 +127,7 @@ export class BasicState {
     const mad = this.mad(med)
     if (mad > 0) return 1.4826 * mad
     let sum = 0
-    for (let i = 0; i < this.count; i++) sum += Math.abs(this.sorted[i]! - med)
+    for (let i = 0; i < this.count; i++) sum += Math.abs(this.values[i]! - med)
     const meanAbs = this.count > 0 ? sum / this.count : 0
     return meanAbs > 0 ? 1.2533 * meanAbs : REL_SCALE_FLOOR * Math.abs(med) + ABS_SCALE_FLOOR
   }
@@ -136,21 +138,21 @@ export class BasicState {
    */
   private mad(med: number): number {
     const n = this.count
-    const s = this.sorted
+    const s = this.values
     let right = lowerBound(s, med, n)
     let left = right - 1
-    const k = (n - 1) >> 1
+    const last = ((n - 1) >> 1) + (n % 2 === 0 ? 1 : 0)
     let prev = 0
     let cur = 0
-    for (let rank = 0; rank <= k + (n % 2 === 0 ? 1 : 0); rank++) {
-      const dl = left >= 0 ? med - s[left]! : Infinity
-      const dr = right < n ? s[right]! - med : Infinity
+    // Take the smaller deviation of the two runs; a run that is used up never wins. (Written without an
+    // Infinity stand-in for a used-up run on purpose: V8 then boxes every deviation, ~0.6 KB of garbage a call.)
+    for (let rank = 0; rank <= last; rank++) {
       prev = cur
-      if (dl <= dr) {
-        cur = dl
+      if (right >= n || (left >= 0 && med - s[left]! <= s[right]! - med)) {
+        cur = med - s[left]!
         left--
       } else {
-        cur = dr
+        cur = s[right]! - med
         right++
       }
     }

@@ -14,39 +14,51 @@ export interface Scorers {
   agile: Calibration
   robust: Calibration
   openScore: number
+  /** Raw statistic at openScore per statistical tier: the band's half-width, in scales (fixed, so cached). */
+  basicOpenRaw: number
+  agileOpenRaw: number
+}
+
+export function makeScorers(cal: Pick<Scorers, 'basic' | 'agile' | 'robust'>, openScore: number): Scorers {
+  return { ...cal, openScore, basicOpenRaw: cal.basic.rawFor(openScore), agileOpenRaw: cal.agile.rawFor(openScore) }
 }
 
 const scratch: StatOutput = { raw: 0, expected: 0, scale: 0 }
-const halfWidths = new WeakMap<Calibration, Map<number, number>>()
-
-/** Raw statistic at the open threshold, cached per calibration. */
-function rawAtOpen(cal: Calibration, openScore: number): number {
-  let m = halfWidths.get(cal)
-  if (!m) halfWidths.set(cal, (m = new Map()))
-  let v = m.get(openScore)
-  if (v === undefined) m.set(openScore, (v = cal.rawFor(openScore)))
-  return v
-}
 
 /** Scores x (not yet pushed) with the series' statistical tier: agile when it has a period, basic otherwise. */
 export function statisticalResult(r: PointResult, st: SeriesState, x: number, s: Scorers): void {
-  let cal: Calibration
+  statisticalStats(r, st, x, s)
+  statisticalScore(r, s)
+}
+
+/**
+ * Everything statisticalResult fills but the calibrated score: the raw statistic, the expected value and band.
+ * A robust point needs the score only when the model does not score it (statisticalScore then adds it, from
+ * the raw statistic kept in `r`); the statistics themselves must run for every point, since they move the
+ * state (the EWMA's clamp) and the band goes on the record either way.
+ */
+export function statisticalStats(r: PointResult, st: SeriesState, x: number, s: Scorers): void {
+  let half: number
   if (st.agile && st.agile.score(x, scratch)) {
-    cal = s.agile
     r.tier = 'agile'
     r.detector = 'seasonal-phase'
+    half = s.agileOpenRaw * scratch.scale
   } else {
     st.basic.score(x, scratch)
-    cal = s.basic
     r.tier = 'basic'
     r.detector = 'ewma-mad'
+    half = s.basicOpenRaw * scratch.scale
   }
   r.raw = scratch.raw
-  r.score = cal.score(scratch.raw)
   r.expected = scratch.expected
-  const half = rawAtOpen(cal, s.openScore) * scratch.scale
   r.lower = scratch.expected - half
   r.upper = scratch.expected + half
+}
+
+/** The calibrated score of a statistical result from its raw statistic (a rules result keeps its own). */
+export function statisticalScore(r: PointResult, s: Scorers): void {
+  if (r.tier === 'basic') r.score = s.basic.score(r.raw)
+  else if (r.tier === 'agile') r.score = s.agile.score(r.raw)
 }
 
 /** The last resort: static thresholds. A breach scores 1 (an operator declared it abnormal), else 0. */

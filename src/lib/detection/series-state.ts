@@ -8,6 +8,7 @@
  * window (the spectral transform needs evenly spaced samples); a gap longer than `maxGapPoints` means the
  * old state says little about the new data, so the series starts over (warm-up again, nothing scored).
  */
+import type { RowSource } from './batcher.js'
 import { BasicState } from './robust-stats.js'
 import { AgileState, type SeasonalSettings } from './seasonal.js'
 import { Hysteresis } from './hysteresis.js'
@@ -33,17 +34,18 @@ export type BasicFactory = (window: number, alpha: number) => BasicState
 
 export const defaultBasicFactory: BasicFactory = (window, alpha) => new BasicState(window, alpha)
 
-export class SeriesState {
+export class SeriesState implements RowSource {
   readonly basic: BasicState
   readonly agile: AgileState | undefined
   readonly hysteresis = new Hysteresis()
   /**
-   * Robust tier window: the last modelWindow values as float32 (the model's input type), each written twice
-   * (at p and p + W) so the window, oldest first, is always the contiguous run ring[p .. p + W).
+   * Robust tier window: the last modelWindow values as float32 (the model's input type), oldest first, always
+   * at [0, W): a push shifts it by one (a 252-byte memmove), so the window goes into a batch with one set()
+   * and no view, cheaper than a ring's wrap-around or a per-point subarray. Until W values were pushed the
+   * first W − ringCount slots are stale (the window is not scored before it is full).
    */
   private readonly modelRing: Float32Array | undefined
   private readonly modelW: number
-  private ringPos = 0
   private ringCount = 0
   private pendingMissing = 0
   /** Real points pushed since the model window last got interpolated points. */
@@ -74,14 +76,13 @@ export class SeriesState {
         ? new AgileState({ ...s.seasonal, window: s.window, alpha: s.alpha, warmup: s.warmup }, this.basic)
         : undefined
     this.modelW = s.modelWindow
-    this.modelRing = tier === 'robust' ? new Float32Array(2 * s.modelWindow) : undefined
+    this.modelRing = tier === 'robust' ? new Float32Array(s.modelWindow) : undefined
   }
 
   reset(): void {
     this.basic.reset()
     this.agile?.reset()
     this.hysteresis.reset()
-    this.ringPos = 0
     this.ringCount = 0
     this.pendingMissing = 0
     this.sinceFill = Infinity
@@ -183,26 +184,19 @@ export class SeriesState {
     return this.modelRing !== undefined && this.ringCount === this.modelW && this.sinceFill > MODEL_CLEAN_POINTS
   }
 
-  /** Copies the model window (oldest first) into `dst` at `offset`. */
-  copyModelWindow(dst: Float32Array, offset: number): void {
-    const ring = this.modelRing!
-    const p = this.ringPos
-    for (let i = 0; i < this.modelW; i++) dst[offset + i] = ring[p + i]!
+  /** The model window (oldest first), written into `dst` at `offset`: the batcher's row source. */
+  writeRow(dst: Float32Array, offset: number): void {
+    dst.set(this.modelRing!, offset)
   }
 
   private pushModel(x: number): void {
     const ring = this.modelRing!
-    ring[this.ringPos] = x
-    ring[this.ringPos + this.modelW] = x
-    this.ringPos = this.ringPos + 1 === this.modelW ? 0 : this.ringPos + 1
+    ring.copyWithin(0, 1)
+    ring[this.modelW - 1] = x
     if (this.ringCount < this.modelW) this.ringCount++
   }
 
   private lastModelValue(): number {
-    return this.modelRing![(this.ringPos + this.modelW - 1) % this.modelW]!
+    return this.modelRing![this.modelW - 1]!
   }
-}
-
-export function seriesKey(p: Pick<MetricPoint, 'tenant' | 'series'>): string {
-  return `${p.tenant}\u0000${p.series}`
 }

@@ -121,7 +121,8 @@ class OrtRobustModel implements RobustModel {
   ) {}
 
   async run(windows: Float32Array, batch: number): Promise<Float32Array> {
-    const input = new this.TensorCtor('float32', windows.subarray(0, batch * SR.window), [batch, SR.window])
+    const n = batch * SR.window
+    const input = new this.TensorCtor('float32', windows.length === n ? windows : windows.subarray(0, n), [batch, SR.window])
     const out = await this.session.run({ [SR_INPUT]: input })
     const scores = out[SR_OUTPUT]
     if (!scores || !(scores.data instanceof Float32Array) || scores.data.length !== batch) {
