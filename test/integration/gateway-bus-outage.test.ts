@@ -178,6 +178,7 @@ describe('gateway through bus outages (3-broker Kafka mock)', () => {
     const s = stream(gw, 6)
     await sleep(1000)
     await gw.stop()
+    await sleep(300) // the clients keep sending after the stop: those requests must be refused, not accepted
     const { acked, statuses } = await s.stop()
     expect(statuses['200']).toBeGreaterThan(0)
     expect((statuses['503'] ?? 0) + (statuses.connection ?? 0)).toBeGreaterThan(0)

@@ -46,6 +46,24 @@ const tmp = async (): Promise<string> => {
 }
 
 describe('produce buffer', () => {
+  it('lingers: records submitted within lingerMs share one produce call; a full batch or drain() sends at once', async () => {
+    const bus = new SwitchableBus()
+    const buf = new ProduceBuffer({ bus, maxBytes: 1 << 20, maxBatchBytes: 100, concurrency: 1, lingerMs: 200, retryAfterS: 1 })
+    const a = buf.submit('t', [rec('a')], 10)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(bus.calls).toBe(0) // still lingering
+    const b = buf.submit('t', [rec('b')], 10)
+    await Promise.all([a, b])
+    expect(bus.calls).toBe(1) // one call for both, after the linger
+    const full = buf.submit('t', [rec('c', 100)], 100) // maxBatchBytes queued: no waiting
+    await until(() => bus.calls === 2, 150)
+    await full
+    const late = buf.submit('t', [rec('d')], 10)
+    const drained = buf.drain()
+    await until(() => bus.calls === 3, 150) // drain() does not wait out the linger
+    await Promise.all([late, drained])
+  })
+
   it('batches records of many requests into few produce calls and acknowledges once produced', async () => {
     const bus = new SwitchableBus()
     const got = await collect(bus, 't')

@@ -85,6 +85,7 @@ export class GatewayAgent implements Agent {
       maxBytes: s.buffer.maxBytes,
       maxBatchBytes: s.buffer.maxBatchBytes,
       concurrency: s.buffer.produceConcurrency,
+      lingerMs: s.buffer.lingerMs,
       retryAfterS: s.retryAfterS,
       ...(this.spool ? { spool: { sink: this.spool, afterMs: s.spool.afterMs } } : {}),
       clock,

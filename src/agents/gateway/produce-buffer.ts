@@ -38,6 +38,13 @@ export interface ProduceBufferOptions {
   maxBytes: number
   maxBatchBytes: number
   concurrency: number
+  /**
+   * A free produce slot waits until the oldest queued entry is this old (or maxBatchBytes are queued) before it sends:
+   * Kafka's linger.ms. Without it, at moderate load every request went out in its own small call, which cost ~40%
+   * more CPU per span than the large batches of peak load, so the gateway ran near saturation at 70% of its peak and
+   * queued. 0 sends at once.
+   */
+  lingerMs?: number
   retryAfterS: number
   spool?: { sink: SpoolSink; afterMs: number }
   clock?: Clock
@@ -67,6 +74,9 @@ export class ProduceBuffer {
   private inflight = 0
   private failures = 0
   private retryTimer: NodeJS.Timeout | undefined
+  private lingerTimer: NodeJS.Timeout | undefined
+  /** Set when the linger timer fired: the next batch goes without waiting again (whatever the clock says). */
+  private lingerDone = false
   private spoolTimer: NodeJS.Timeout | undefined
   private closed = false
   private spooling: Promise<void> | undefined
@@ -106,10 +116,12 @@ export class ProduceBuffer {
   /** Refuses new records; resolves when nothing is left to produce (spooling what waits, when a spool exists). */
   async drain(): Promise<void> {
     this.closed = true
+    this.pump() // what lingers goes now
     if (this.o.spool) await this.spoolWaiting(true)
     while (this.queue.length > 0 || this.inflight > 0) await new Promise<void>((r) => this.idle.push(r))
     clearInterval(this.spoolTimer)
     clearTimeout(this.retryTimer)
+    clearTimeout(this.lingerTimer)
   }
 
   private changeDepth(bytes: number, records: number): void {
@@ -121,10 +133,30 @@ export class ProduceBuffer {
 
   private pump(): void {
     while (this.inflight < this.o.concurrency && this.queue.length > 0 && !this.retryTimer) {
+      if (this.lingering()) return
+      this.lingerDone = false
       const batch = this.takeBatch()
       this.inflight++
       void this.produce(batch)
     }
+  }
+
+  /** True (and a timer set to pump again) while the queue should wait for more records before a call takes it. */
+  private lingering(): boolean {
+    const linger = this.o.lingerMs ?? 0
+    if (linger <= 0 || this.closed || this.lingerDone) return false
+    const waited = this.clock.now() - this.queue[0]!.at
+    if (waited >= linger) return false
+    let queued = 0
+    for (const e of this.queue) if ((queued += e.bytes) >= this.o.maxBatchBytes) return false
+    if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined
+        this.lingerDone = true
+        this.pump()
+      }, linger - waited)
+    }
+    return true
   }
 
   /** The head entry's topic, plus following entries of the same topic up to maxBatchBytes. */

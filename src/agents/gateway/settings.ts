@@ -31,7 +31,7 @@ export interface GatewaySettings {
   burstSeconds: number
   slowSpanNs: number
   memory: { softBytes: number; hardBytes: number }
-  buffer: { maxBytes: number; maxBatchBytes: number; produceConcurrency: number }
+  buffer: { maxBytes: number; maxBatchBytes: number; produceConcurrency: number; lingerMs: number }
   spool: { enabled: boolean; dir: string; maxBytes: number; afterMs: number }
   retryAfterS: number
   topics: Record<Signal, string>

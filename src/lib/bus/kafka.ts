@@ -63,9 +63,8 @@ export class KafkaBus implements Bus {
   async produce(topic: string, records: BusRecord[], opts: ProduceOptions = {}): Promise<void> {
     this.assertOpen()
     if (records.length === 0) return
-    const kafkajs = await loadKafkajs()
-    const compression = this.opts.compression === 'none' ? kafkajs.CompressionTypes.None : kafkajs.CompressionTypes.GZIP
-    if (this.opts.compression !== 'none') installGzipLevel(kafkajs, this.opts.compressionLevel ?? 1)
+    const { CompressionTypes } = await loadKafkajs()
+    const compression = this.opts.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP
     const count = await this.withRetry(`metadata of ${topic}`, opts.signal, () => this.partitionCount(topic))
     const now = Date.now()
     const pending = new Map<number, Message[]>()
@@ -217,7 +216,11 @@ export class KafkaBus implements Bus {
   }
 
   private client(): Promise<Kafka> {
-    this.kafka ??= loadKafkajs().then(({ Kafka: KafkaClient }) => new KafkaClient(clientConfig(this.opts, this.log)))
+    this.kafka ??= loadKafkajs().then((kafkajs) => {
+      // Our gzip codec (level, small payloads on the event loop) for producing and consuming alike.
+      installGzipLevel(kafkajs, this.opts.compressionLevel ?? 1)
+      return new kafkajs.Kafka(clientConfig(this.opts, this.log))
+    })
     return this.kafka
   }
 
