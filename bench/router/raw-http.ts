@@ -1,10 +1,11 @@
 /**
  * The limit of the router's HTTP path, for the benchmark: a bare node:http server that reads the request body and
  * answers a fixed payload with the same response headers a cache hit gets — no auth, parsing, cache or metrics.
- * Forked with IPC like server.ts (`cpu`, `stop`); the payload comes in the PAYLOAD_B64 environment variable.
+ * Forked like server.ts (IPC in ipc.ts); the payload comes in the PAYLOAD_B64 environment variable.
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { serveIpc } from './ipc.js'
 
 const payload = Buffer.from(process.env.PAYLOAD_B64 ?? '', 'base64')
 const server = createServer((req, res) => {
@@ -22,8 +23,4 @@ const server = createServer((req, res) => {
   })
 })
 server.keepAliveTimeout = 10_000
-server.listen(0, '127.0.0.1', () => process.send?.({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }))
-process.on('message', (m: unknown) => {
-  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() })
-  if (m === 'stop') server.close(() => process.exit(0))
-})
+server.listen(0, '127.0.0.1', () => serveIpc(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => new Promise<void>((r) => server.close(() => r()))))

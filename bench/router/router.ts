@@ -1,18 +1,26 @@
 /**
- * Router benchmark: QPS, QPS per core (of the router process) and p50/p95/p99 for an L1 hit, an L2 hit and a miss,
- * side by side in one run with their limits on the same machine and payload: a raw ioredis GET loop of the same
- * bytes, and the same query sent straight to ClickHouse 18.16 (keep-alive HTTP, same concurrency).
+ * Router benchmark: an L1 hit, an L2 hit and a miss, each side by side in one run with its limit on the same machine
+ * and payload: a bare node:http server answering the same bytes (L1), a raw ioredis GET of the same bytes (L2), the
+ * same query sent straight to ClickHouse 18.16 (miss).
  *
- *   npx tsx bench/router/router.ts [--duration S] [--concurrency N] [--miss-concurrency N]
+ *   npx tsx bench/router/router.ts [--duration S] [--concurrency N] [--miss-concurrency N] [--warmup S] [--rounds N]
+ *                                  [--latency-concurrency N | --latency-load F] [--profile DIR]
  *
- * The L1 hit is also shown beside a bare node:http server answering the same payload (the ceiling of any Node HTTP
- * service on the machine). The router runs in a child process (bench/router/server.ts) so its CPU is measured apart from the load generator.
- * The L2 scenario uses a second router whose L1 cannot hold the payload (l1MaxBytes below its size), so every
- * lookup misses L1 and hits Redis. Misses vary a literal per request (a new cache key every time).
- * Prints a table, writes bench/results/router.json. Goals (issue #5): L1 hit ≥ 20K QPS per core with p99 < 2 ms;
+ * Two runs per scenario:
+ * - throughput: closed loop (--concurrency 16, misses --miss-concurrency 4) → QPS and QPS per core (requests ÷ the
+ *   server process's CPU seconds; the router and the bare server run in child processes, apart from the load
+ *   generator). Latencies here are mostly queueing: on a small machine the load generator shares the cores;
+ * - latency: a moderate load, the same for router and limit → p50/p95/p99 of the router rather than of queues:
+ *   closed loop at --latency-concurrency (2) connections, or, with --latency-load F, an open model at F × the
+ *   router's throughput QPS of that scenario (latencies counted from each request's scheduled time). On a shared
+ *   2-core machine the open model's tail mostly shows other processes' CPU bursts, hence the closed loop default.
+ * Every target is warmed up for --warmup seconds first (the JIT compiles the miss path only after some requests).
+ * Router and limit run in --rounds (5) alternating slices of duration ÷ rounds, merged: both see the same background.
+ * The L2 scenario uses a second router whose L1 cannot hold the payload (l1MaxBytes below its size), so every lookup
+ * misses L1 and hits Redis. Misses vary a literal per request (a new cache key every time).
+ * Prints tables, writes bench/results/router.json. Goals (issue #5): L1 hit ≥ 20K QPS per core with p99 < 2 ms;
  * an L2 hit adds ≤ 1 ms p95 over the raw Redis GET; a miss adds ≤ 2 ms p95 over the direct query.
  */
-import { fork, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { dirname, resolve } from 'node:path'
@@ -23,82 +31,91 @@ import { ClickHouseStore } from '../../src/lib/store/clickhouse.js'
 import { applySchema } from '../../src/lib/store/schema.js'
 import { startClickHouse } from '../../test/support/clickhouse.js'
 import { startRedis } from '../../test/support/redis.js'
-import { loadHttp, loadRedisGet, type LoadResult } from './load.js'
+import { startChild, type Child } from './children.js'
+import { loadHttp, loadHttpRate, loadRedisGet, loadRedisGetRate, type LoadResult } from './load.js'
+import { goalsOf, printTables, type Row } from './report.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '16' }, 'miss-concurrency': { type: 'string', default: '4' } } })
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    'miss-concurrency': { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
+    'latency-concurrency': { type: 'string', default: '2' },
+    'latency-load': { type: 'string' },
+    profile: { type: 'string' },
+  },
+})
 const durationS = Number(values.duration)
 const hitConc = Number(values.concurrency)
 const missConc = Number(values['miss-concurrency'])
+const warmupS = Number(values.warmup)
+const rounds = Math.max(1, Number(values.rounds))
+const latencyConc = Number(values['latency-concurrency'])
+const latencyLoad = values['latency-load'] === undefined ? undefined : Number(values['latency-load'])
+const profileDir = values.profile ? resolve(values.profile) : undefined
 const log = (s: string): void => void process.stderr.write(`${s}\n`)
 
-interface Row {
-  scenario: string
-  limitOf?: string
-  concurrency: number
-  requests: number
-  errors: number
-  qps: number
-  routerCpuS?: number
-  qpsPerCore?: number
-  p50Ms: number
-  p95Ms: number
-  p99Ms: number
-  xCache?: string
-}
-
-interface RouterChild {
-  url: string
-  cpu(): Promise<number>
-  stop(): Promise<void>
-}
-
-async function startRouterChild(env: Record<string, string>, script = 'server.ts'): Promise<RouterChild> {
-  const child: ChildProcess = fork(resolve(here, script), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const next = <T>(key: string): Promise<T> =>
-    new Promise((res, rej) => {
-      const on = (m: unknown): void => {
-        if (m && typeof m === 'object' && key in m) {
-          child.off('message', on)
-          res((m as Record<string, T>)[key] as T)
-        }
-      }
-      child.on('message', on)
-      child.once('exit', (code) => rej(new Error(`router child exited (${code})`)))
-    })
-  const url = await next<string>('url')
-  return {
-    url,
-    cpu: async () => {
-      const p = next<{ user: number; system: number }>('cpu')
-      child.send('cpu')
-      const c = await p
-      return (c.user + c.system) / 1e6
-    },
-    stop: () => new Promise<void>((res) => (child.once('exit', () => res()), child.send('stop'))),
-  }
-}
-
 const ms = (us: number): number => Math.round(us) / 1000
-function row(scenario: string, concurrency: number, r: LoadResult, extra: Partial<Row> = {}): Row {
+function row(scenario: string, mode: Row['mode'], load: string, r: LoadResult, extra: Partial<Row> = {}): Row {
+  const xc = r.lastHeaders['x-cache']
   return {
-    scenario, concurrency, requests: r.requests, errors: r.errors, qps: Math.round(r.requests / r.elapsedS),
+    scenario, mode, load, requests: r.requests, errors: r.errors, qps: Math.round(r.requests / r.elapsedS),
     p50Ms: ms(r.histogram.getValueAtPercentile(50)), p95Ms: ms(r.histogram.getValueAtPercentile(95)), p99Ms: ms(r.histogram.getValueAtPercentile(99)),
+    ...(xc ? { xCache: String(xc) } : {}),
     ...extra,
   }
 }
 
-async function measured(router: RouterChild, scenario: string, concurrency: number, run: () => Promise<LoadResult>): Promise<Row> {
-  const cpu0 = await router.cpu()
-  const r = await run()
-  const cpuS = (await router.cpu()) - cpu0
-  const xc = r.lastHeaders['x-cache']
-  return row(scenario, concurrency, r, { routerCpuS: Math.round(cpuS * 100) / 100, qpsPerCore: Math.round(r.requests / Math.max(cpuS, 1e-6)), ...(xc ? { xCache: String(xc) } : {}) })
+const perCore = (r: LoadResult, cpuS: number): Partial<Row> => ({ serverCpuS: Math.round(cpuS * 100) / 100, qpsPerCore: Math.round(r.requests / Math.max(cpuS, 1e-6)) })
+
+interface Measured {
+  r: LoadResult
+  /** CPU seconds of the side's server over its slices. */
+  cpuS: number
+}
+
+interface Side {
+  scenario: string
+  /** The server process whose CPU is measured (none for ClickHouse and Redis themselves). */
+  server?: Child
+  /** CPU profile name, with --profile. */
+  prof?: string
+}
+
+/**
+ * Router and limit in alternating slices, their results merged: on a shared machine the background load changes
+ * from second to second, and both sides should see the same. CPU seconds of each side's server are summed over its
+ * slices; with `profiles`, each server is profiled across all of its slices (the others' slices show as idle).
+ */
+async function alternate<T extends Side>(a: T, b: T, rounds: number, run: (t: T) => Promise<LoadResult>, profiles?: string): Promise<[Measured, Measured]> {
+  const out = [a, b].map(() => ({ r: undefined as LoadResult | undefined, cpuS: 0 }))
+  for (const t of [a, b]) if (profiles && t.server && t.prof) await t.server.profileStart()
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, t] of [a, b].entries()) {
+      const cpu0 = t.server ? await t.server.cpu() : 0
+      const r = await run(t)
+      const o = out[k] as { r: LoadResult | undefined; cpuS: number }
+      o.cpuS += t.server ? (await t.server.cpu()) - cpu0 : 0
+      o.r = merge(o.r, r)
+    }
+  }
+  for (const t of [a, b]) if (profiles && t.server && t.prof) await t.server.profileStop(resolve(profiles, `${t.prof}.cpuprofile`))
+  const done = (k: number): Measured => ({ r: out[k]?.r as LoadResult, cpuS: out[k]?.cpuS ?? 0 })
+  return [done(0), done(1)]
+}
+
+function merge(into: LoadResult | undefined, r: LoadResult): LoadResult {
+  if (!into) return r
+  into.histogram.add(r.histogram)
+  return { requests: into.requests + r.requests, errors: into.errors + r.errors, elapsedS: into.elapsedS + r.elapsedS, histogram: into.histogram, lastHeaders: r.lastHeaders }
 }
 
 const ch = await startClickHouse()
 const redis = await startRedis()
-const children: RouterChild[] = []
+const children: Child[] = []
 try {
   const db = 'bench_router'
   const store = new ClickHouseStore({ url: ch.url, database: db })
@@ -119,10 +136,10 @@ try {
     AIOPS_ROUTER_PORT: '0', AIOPS_TELEMETRY_PORT: '0', AIOPS_ROUTER_AUTH_OPEN_TENANT: 'bench',
     AIOPS_ROUTER_LIMITS_QUERIES_PER_MINUTE: '1000000000', AIOPS_ROUTER_LIMITS_MAX_CONCURRENT: '1000', AIOPS_LOG_LEVEL: 'error',
   }
-  const main = await startRouterChild(env)
+  const main = await startChild('server.ts', env)
   children.push(main)
   // Its L1 cannot hold the payload (a few KB > 1 KiB), so every lookup is an L1 miss and an L2 hit.
-  const l2only = await startRouterChild({ ...env, AIOPS_ROUTER_CACHE_L1_MAX_BYTES: '1024' })
+  const l2only = await startChild('server.ts', { ...env, AIOPS_ROUTER_CACHE_L1_MAX_BYTES: '1024' })
   children.push(l2only)
 
   const warm = await fetch(`${main.url}/`, { method: 'POST', body: q() })
@@ -132,48 +149,63 @@ try {
   const raw = new Redis(redis.url)
   await raw.set('bench:payload', payload)
   raw.disconnect()
-
-  const rawHttp = await startRouterChild({ PAYLOAD_B64: payload.toString('base64') }, 'raw-http.ts')
+  const rawHttp = await startChild('raw-http.ts', { PAYLOAD_B64: payload.toString('base64') })
   children.push(rawHttp)
+  if (profileDir) await mkdir(profileDir, { recursive: true })
 
+  const hit = (url: string) => ({ url, next: () => ({ path: '/', body: q() }) })
+  // Every miss (warm-up and runs alike) gets a literal of its own: a new cache key each time.
+  let missSeq = 0
+  const miss = (url: string, filter: string) => ({ url, next: () => ({ path: `/?database=${db}`, body: q(`${filter} AND duration_ns != ${1_000_000_000 + missSeq++}`) }) })
+  const direct = " AND tenant_id = 'bench'"
   const rows: Row[] = []
-  const hit = (url: string) => ({ url, concurrency: hitConc, durationS, next: () => ({ path: '/', body: q() }) })
-  log(`L1 hit: ${durationS}s × ${hitConc} connections`)
-  rows.push(await measured(main, 'router: L1 hit', hitConc, () => loadHttp(hit(main.url))))
-  log('raw node:http')
-  rows.push({ ...(await measured(rawHttp, 'limit: raw node:http, same payload', hitConc, () => loadHttp(hit(rawHttp.url)))), limitOf: 'router: L1 hit' })
-  log('L2 hit')
-  rows.push(await measured(l2only, 'router: L2 hit (L1 miss)', hitConc, () => loadHttp(hit(l2only.url))))
-  log('raw Redis GET')
-  rows.push(row('limit: raw ioredis GET, same payload', hitConc, await loadRedisGet(redis.url, 'bench:payload', hitConc, durationS), { limitOf: 'router: L2 hit (L1 miss)' }))
-  log(`miss: ${missConc} connections`)
-  const miss = (url: string, filter: string) => ({ url, concurrency: missConc, durationS, next: (i: number) => ({ path: `/?database=${db}`, body: q(`${filter} AND duration_ns != ${1_000_000_000 + i}`) }) })
-  rows.push(await measured(main, 'router: miss (replica + fill)', missConc, () => loadHttp(miss(main.url, ''))))
-  log('direct ClickHouse')
-  rows.push(row('limit: same query direct to ClickHouse', missConc, await loadHttp(miss(ch.url, " AND tenant_id = 'bench'")), { limitOf: 'router: miss (replica + fill)' }))
 
-  const by = (s: string) => rows.find((r) => r.scenario.startsWith(s)) as Row
-  const l1 = by('router: L1')
-  const l2 = by('router: L2')
-  const rg = by('limit: raw ioredis')
-  const m = by('router: miss')
-  const d = by('limit: same query')
-  const rawH = by('limit: raw node:http')
-  const goals = [
-    { goal: 'L1 hit ≥ 20K QPS per core', value: l1.qpsPerCore ?? 0, target: 20_000, met: (l1.qpsPerCore ?? 0) >= 20_000 },
-    { goal: '(context) L1 hit QPS/core ÷ raw node:http QPS/core', value: Math.round(((l1.qpsPerCore ?? 0) / Math.max(1, rawH.qpsPerCore ?? 1)) * 100) / 100, target: 1, met: true },
-    { goal: 'L1 hit p99 < 2 ms', value: l1.p99Ms, target: 2, met: l1.p99Ms < 2 },
-    { goal: 'L2 hit p95 − raw Redis GET p95 ≤ 1 ms', value: Math.round((l2.p95Ms - rg.p95Ms) * 1000) / 1000, target: 1, met: l2.p95Ms - rg.p95Ms <= 1 },
-    { goal: 'miss p95 − direct query p95 ≤ 2 ms', value: Math.round((m.p95Ms - d.p95Ms) * 1000) / 1000, target: 2, met: m.p95Ms - d.p95Ms <= 2 },
+  type Target = Omit<Side, 'closed' | 'rated'> & { closed: (d: number, c: number) => Promise<LoadResult>; rated: (rate: number, d: number) => Promise<LoadResult> }
+  const http = (url: string, body: typeof hit): Pick<Target, 'closed' | 'rated'> => ({
+    closed: (d, c) => loadHttp({ ...body(url), durationS: d, concurrency: c }),
+    rated: (rate, d) => loadHttpRate({ ...body(url), durationS: d, ratePerS: rate }),
+  })
+  const redisGet: Pick<Target, 'closed' | 'rated'> = {
+    closed: (d, c) => loadRedisGet(redis.url, 'bench:payload', c, d),
+    rated: (rate, d) => loadRedisGetRate(redis.url, 'bench:payload', rate, d),
+  }
+  const pairs: Array<[Target, Target, number]> = [
+    [{ scenario: 'router: L1 hit', server: main, prof: 'router-l1', ...http(main.url, hit) }, { scenario: 'limit: raw node:http, same payload', server: rawHttp, prof: 'raw-http', ...http(rawHttp.url, hit) }, hitConc],
+    [{ scenario: 'router: L2 hit (L1 miss)', server: l2only, prof: 'router-l2', ...http(l2only.url, hit) }, { scenario: 'limit: raw ioredis GET, same payload', ...redisGet }, hitConc],
+    [
+      { scenario: 'router: miss (replica + fill)', server: main, prof: 'router-miss', ...http(main.url, (url) => miss(url, '')) },
+      { scenario: 'limit: same query direct to ClickHouse', ...http(ch.url, (url) => miss(url, direct)) },
+      missConc,
+    ],
   ]
+  const slice = durationS / rounds
+  log(`throughput: closed loop, ${rounds} alternating slices of ${slice}s per target, after ${warmupS}s warm-up`)
+  const tputRows: Row[] = []
+  for (const [router, limit, conc] of pairs) {
+    log(`  ${router.scenario} | ${limit.scenario}`)
+    for (const t of [router, limit]) if (warmupS > 0) await t.closed(warmupS, conc)
+    const [a, b] = await alternate(router, limit, rounds, (t) => t.closed(slice, conc), profileDir)
+    tputRows.push(row(router.scenario, 'throughput', `${conc} conns`, a.r, perCore(a.r, a.cpuS)))
+    rows.push(tputRows.at(-1) as Row, row(limit.scenario, 'throughput', `${conc} conns`, b.r, { ...(limit.server ? perCore(b.r, b.cpuS) : {}), limitOf: router.scenario }))
+  }
+  log(latencyLoad === undefined ? `latency: ${latencyConc} connections (closed loop)` : `latency: open model at ${latencyLoad} × the router's throughput, the same rate for its limit`)
+  for (const [i, [router, limit]] of pairs.entries()) {
+    const rate = latencyLoad === undefined ? undefined : Math.max(1, Math.round((tputRows[i] as Row).qps * latencyLoad))
+    log(`  ${router.scenario} | ${limit.scenario}${rate ? ` @ ${rate}/s` : ''}`)
+    const [a, b] = await alternate(router, limit, rounds, (t) => (rate ? t.rated(rate, slice) : t.closed(slice, latencyConc)))
+    const load = rate ? `${rate}/s` : `${latencyConc} conns`
+    rows.push(row(router.scenario, 'latency', load, a.r, rate ? { ratePerS: rate } : {}), row(limit.scenario, 'latency', load, b.r, { ...(rate ? { ratePerS: rate } : {}), limitOf: router.scenario }))
+  }
+
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '', loadavg: loadavg().map((x) => Math.round(x * 100) / 100) }
-  console.log(`\nrouter benchmark — ${durationS}s per scenario, ${machine.cpus} CPUs (${machine.model}), load ${machine.loadavg.join(' ')}; payload ${payload.length} B\n`)
-  console.table(rows.map((r) => ({ scenario: r.scenario, conc: r.concurrency, requests: r.requests, errors: r.errors, QPS: r.qps, 'QPS/core': r.qpsPerCore ?? '', 'p50 ms': r.p50Ms, 'p95 ms': r.p95Ms, 'p99 ms': r.p99Ms, 'X-Cache': r.xCache ?? '' })))
-  console.table(goals.map((g) => ({ goal: g.goal, measured: g.value, target: g.target, met: g.met ? 'yes' : 'NO' })))
+  const goals = goalsOf(rows)
+  console.log(`\nrouter benchmark — ${durationS}s per run after ${warmupS}s warm-up, ${machine.cpus} CPUs (${machine.model}), load ${machine.loadavg.join(' ')}; payload ${payload.length} B`)
+  printTables(rows, goals)
   const out = resolve(here, '../results/router.json')
   await mkdir(dirname(out), { recursive: true })
-  await writeFile(out, JSON.stringify({ bench: 'router', at: new Date().toISOString(), durationS, payloadBytes: payload.length, machine, results: rows, goals }, null, 2) + '\n')
-  log(`wrote ${out}`)
+  const settings = { durationS, warmupS, rounds, concurrency: hitConc, missConcurrency: missConc, ...(latencyLoad === undefined ? { latencyConcurrency: latencyConc } : { latencyLoad }) }
+  await writeFile(out, JSON.stringify({ bench: 'router', at: new Date().toISOString(), ...settings, payloadBytes: payload.length, machine, results: rows, goals }, null, 2) + '\n')
+  log(`wrote ${out}${profileDir ? `; CPU profiles of the throughput runs in ${profileDir}` : ''}`)
 } finally {
   for (const c of children) await c.stop().catch(() => {})
   await Promise.all([ch.stop(), redis.stop()])

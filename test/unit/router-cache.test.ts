@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ResultCache, decodeEntry, encodeEntry, type CachedResult } from '../../src/agents/router/cache.js'
+import { ResultL1 } from '../../src/agents/router/l1.js'
 import { createRouterMetrics } from '../../src/agents/router/metrics.js'
+import type { Cache } from '../../src/lib/cache/types.js'
 import { MemoryCache } from '../../src/lib/cache/memory.js'
 import { ManualClock } from '../../src/lib/resilience/clock.js'
 import { cacheKey } from '../../src/lib/routing/cache-key.js'
@@ -8,12 +10,14 @@ import { createMetricsRegistry, silentLogger } from '../../src/lib/telemetry/ind
 
 const H = 3_600_000
 
-function setup() {
+/** Any Cache works as L2 (a MemoryCache on the same clock by default); the Redis one is exercised in integration tests. */
+function setup(makeL2: (clock: ManualClock) => Cache = (clock) => new MemoryCache({ clock })) {
   const clock = new ManualClock(Date.UTC(2024, 5, 1))
-  const l1 = new MemoryCache({ clock })
-  const l2 = new MemoryCache({ clock }) // any Cache works as L2; the Redis one is exercised in integration tests
-  const metrics = createRouterMetrics(createMetricsRegistry({ defaultMetrics: false }))
-  return { clock, l1, l2, cache: new ResultCache({ l1, l2, l1TtlS: 30, metrics, logger: silentLogger, clock }) }
+  const l1 = new ResultL1({ maxEntries: 100, maxBytes: 1 << 20, clock })
+  const l2 = makeL2(clock)
+  const registry = createMetricsRegistry({ defaultMetrics: false })
+  const metrics = createRouterMetrics(registry)
+  return { clock, l1, l2, registry, cache: new ResultCache({ l1, l2, l1TtlS: 30, l2WaitMs: 20, metrics, logger: silentLogger, clock }) }
 }
 
 const entry = (clock: ManualClock, body = 'rows\n', ttlS = 3600): CachedResult => ({
@@ -35,7 +39,7 @@ describe('router result cache', () => {
     await cache.set('k', entry(clock), 3600)
     expect((await cache.get('k'))?.layer).toBe('l1')
     await clock.advance(31_000)
-    expect(await l1.get('k')).toBeUndefined()
+    expect(l1.get('k', clock.now())).toBeUndefined()
     const fromL2 = await cache.get('k')
     expect(fromL2?.layer).toBe('l2')
     expect(fromL2?.entry.body.toString()).toBe('rows\n')
@@ -87,9 +91,56 @@ describe('router result cache', () => {
     const { clock, l1, l2, cache } = setup()
     await cache.set('rq:A:|h1|:x', entry(clock), 3600)
     await l2.close() // a closed cache throws on every call, like an unreachable one
-    await l1.del('*')
+    l1.del('*')
     expect(await cache.get('rq:A:|h1|:x')).toBeUndefined()
     await cache.invalidate('A', 0, H)
     expect(cache.pendingInvalidations).toBe(1)
+  })
+
+  it('an L2 that does not answer within l2WaitMs is a miss (counted as slow), not a wait', async () => {
+    const never = { get: () => new Promise<Buffer | undefined>(() => {}) } as unknown as Cache // a Redis that hangs
+    const { cache, registry } = setup(() => never)
+    expect(await cache.get('k')).toBeUndefined()
+    const lookups = await registry.getSingleMetric('aiops_router_cache_lookups_total')?.get()
+    expect(lookups?.values.find((v) => v.labels.layer === 'l2')?.labels.result).toBe('slow')
+  })
+
+  it('the L2 write happens after the caller moved on, and not at all when the result went stale meanwhile', async () => {
+    const { clock, l1, l2, cache } = setup()
+    let written = false
+    const pending = cache.set('k', entry(clock), 3600).then(() => (written = true))
+    expect(l1.get('k', clock.now())).toBeDefined() // L1 at once: the next request finds it
+    expect(await l2.get('k')).toBeUndefined() // L2 not yet: the response goes out first
+    await pending
+    expect(written).toBe(true)
+    expect(await l2.get('k')).toBeDefined()
+    await cache.set('stale', entry(clock), 3600, () => false)
+    expect(await l2.get('stale')).toBeUndefined()
+  })
+
+  it('L1 hands out the stored entry without copying and keeps within its byte bound', () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1))
+    const l1 = new ResultL1({ maxEntries: 10, maxBytes: 2000, clock })
+    l1.set('a', entry(clock, 'x'.repeat(600)), 30)
+    const first = l1.get('a', clock.now())
+    expect(first).toBe(l1.get('a', clock.now()))
+    expect(first?.headerList).toEqual(['content-type', 'text/plain'])
+    l1.set('b', entry(clock, 'y'.repeat(600)), 30)
+    l1.set('c', entry(clock, 'z'.repeat(600)), 30) // over 2000 bytes with overhead: the least recently used (a) goes
+    expect(l1.get('a', clock.now())).toBeUndefined()
+    expect(l1.get('c', clock.now())?.body.toString()).toBe('z'.repeat(600))
+    expect(l1.stats().bytes).toBeLessThanOrEqual(2000)
+    l1.set('big', entry(clock, 'w'.repeat(3000)), 30)
+    expect(l1.get('big', clock.now())).toBeUndefined()
+  })
+
+  it('L1 evicts the least recently used entry: one that is hit survives newer ones', () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1))
+    const l1 = new ResultL1({ maxEntries: 4, maxBytes: 1 << 20, clock })
+    for (const k of ['a', 'b', 'c', 'd']) l1.set(k, entry(clock), 30)
+    expect(l1.get('a', clock.now())).toBeDefined()
+    l1.set('e', entry(clock), 30)
+    expect(l1.get('b', clock.now())).toBeUndefined()
+    expect(['a', 'c', 'd', 'e'].every((k) => l1.get(k, clock.now()) !== undefined)).toBe(true)
   })
 })

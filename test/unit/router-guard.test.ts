@@ -6,7 +6,8 @@ import { buildPolicy } from '../../src/lib/routing/policy.js'
 const policy = buildPolicy('aiops', ['one', 'numbers', 'tables', 'columns'])
 const limits = { max_execution_time: 30, max_result_rows: 0, max_result_bytes: 0 }
 const guard = (sql: string, tenant = 'A') => guardQuery(sql, { tenant, policy, limits })
-const view = (table: string, time = '') => `(SELECT *${time ? `, \`${time}\`` : ''} FROM \`aiops\`.\`${table}\` WHERE tenant_id = 'A')`
+/** The tenant view of `table` listing `cols` (a query naming no column gets the tenant column only). */
+const view = (table: string, cols = '`tenant_id`') => `(SELECT ${cols} FROM \`aiops\`.\`${table}\` WHERE tenant_id = 'A')`
 
 function refusal(sql: string): { name: string; message: string } {
   try {
@@ -21,15 +22,15 @@ function refusal(sql: string): { name: string; message: string } {
 describe('router guard: rewrites every pipeline table to the tenant\'s rows', () => {
   it.each([
     ['SELECT count() FROM spans', `SELECT count() FROM ${view('spans')} AS \`spans\``],
-    ['SELECT * FROM aiops.logs AS l', `SELECT * FROM ${view('logs')} AS l`],
-    ['SELECT * FROM `aiops`.`logs` l', `SELECT * FROM ${view('logs')} l`],
-    ['SELECT ts FROM metric_points', `SELECT ts FROM ${view('metric_points', 'ts')} AS \`metric_points\``],
-    ['SELECT * FROM incidents AS i FINAL', `SELECT * FROM ${view('incidents').replace(' WHERE', ' FINAL WHERE')} AS i`],
-    ['SELECT 1 FROM logs a JOIN spans b ON a.trace_id = b.trace_id', `SELECT 1 FROM ${view('logs')} a JOIN ${view('spans')} b ON a.trace_id = b.trace_id`],
+    ['SELECT * FROM aiops.logs AS l', `SELECT * FROM ${view('logs', '*')} AS l`],
+    ['SELECT * FROM `aiops`.`logs` l', `SELECT * FROM ${view('logs', '*')} l`],
+    ['SELECT ts FROM metric_points', `SELECT ts FROM ${view('metric_points', '`ts`')} AS \`metric_points\``],
+    ['SELECT * FROM incidents AS i FINAL', `SELECT * FROM ${view('incidents', '*').replace(' WHERE', ' FINAL WHERE')} AS i`],
+    ['SELECT 1 FROM logs a JOIN spans b ON a.trace_id = b.trace_id', `SELECT 1 FROM ${view('logs', '`trace_id`')} a JOIN ${view('spans', '`trace_id`')} b ON a.trace_id = b.trace_id`],
     ['SELECT 1 FROM logs, anomalies', `SELECT 1 FROM ${view('logs')} AS \`logs\`, ${view('anomalies')} AS \`anomalies\``],
     ['SELECT 1 UNION ALL SELECT 2 FROM logs', `SELECT 1 UNION ALL SELECT 2 FROM ${view('logs')} AS \`logs\``],
     ['SELECT x IN (SELECT y FROM logs) FROM system.one', `SELECT x IN (SELECT y FROM ${view('logs')} AS \`logs\`) FROM system.one`],
-    ['WITH c AS (SELECT * FROM logs) SELECT * FROM c', `WITH c AS (SELECT * FROM ${view('logs')} AS \`logs\`) SELECT * FROM c`],
+    ['WITH c AS (SELECT * FROM logs) SELECT * FROM c', `WITH c AS (SELECT * FROM ${view('logs', '*')} AS \`logs\`) SELECT * FROM c`],
     ['SELECT exists(FROM logs SELECT 1)', `SELECT exists(FROM ${view('logs')} AS \`logs\` SELECT 1)`],
   ])('%s', (sql, expected) => {
     expect(guard(sql).sql).toBe(expected)
@@ -37,7 +38,22 @@ describe('router guard: rewrites every pipeline table to the tenant\'s rows', ()
 
   it('a column alias named like a table may be referred to by that name', () => {
     const g = guard('SELECT service, count() AS spans FROM spans GROUP BY service ORDER BY spans DESC')
-    expect(g.sql).toBe(`SELECT service, count() AS spans FROM ${view('spans')} AS \`spans\` GROUP BY service ORDER BY spans DESC`)
+    expect(g.sql).toBe(`SELECT service, count() AS spans FROM ${view('spans', '`service`')} AS \`spans\` GROUP BY service ORDER BY spans DESC`)
+  })
+
+  it.each([
+    // Only the columns the query names, in table order (the time column by name: `*` would leave it out).
+    ['SELECT service, max(duration_ns) FROM spans WHERE start_time >= now() - INTERVAL 1 HOUR GROUP BY service', '`service`, `duration_ns`, `start_time`'],
+    ['SELECT count(*) FROM spans WHERE `service` = \'a\'', '`service`'],
+    // Whatever may expand columns keeps them all: `*` (even a product, to be safe), t.*, COLUMNS(…).
+    ['SELECT duration_ns * 2 FROM spans', '*'],
+    ['SELECT s.* FROM spans AS s', '*'],
+    ["SELECT COLUMNS('dur') FROM spans", '*'],
+    ['SELECT *, start_time FROM spans', '*, `start_time`'],
+    // Columns outside the table descriptions (18.16's dedup stamps) are only reachable through `*`.
+    ['SELECT dedup_token FROM spans', '*'],
+  ])('a tenant view lists what %s names', (sql, cols) => {
+    expect(guard(sql).sql).toContain(view('spans', cols))
   })
 
   it('puts the tenant in a string literal, escaped', () => {

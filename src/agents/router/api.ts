@@ -18,7 +18,7 @@ import type { Clock } from '../../lib/resilience/clock.js'
 import type { Logger } from '../../lib/telemetry/index.js'
 import { credentialsOf, watchClose } from './clickhouse-door.js'
 import type { QueryExecutor } from './executor.js'
-import type { RouterMetrics } from './metrics.js'
+import type { RequestTallies, RouterMetrics } from './metrics.js'
 import type { TenantDirectory } from './tenants.js'
 
 export interface ApiDeps {
@@ -27,6 +27,7 @@ export interface ApiDeps {
   tenants: TenantDirectory
   policy: RouterPolicy
   metrics: RouterMetrics
+  tallies: RequestTallies
   logger: Logger
   clock: Clock
 }
@@ -62,7 +63,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
       return json(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no endpoint ${url.pathname}`, endpoints: API_ENDPOINTS } })
     }
     const [match, route] = found
-    const tenant = deps.tenants.authenticate(credentialsOf(req, url, deps.apiKeyHeader))
+    const tenant = deps.tenants.authenticate(credentialsOf(req, url.searchParams, deps.apiKeyHeader))
     const now = deps.clock.now()
     const built = route.build(deps.policy.database, url.searchParams, now, decodeURIComponent(match?.[1] ?? ''))
     const r = await deps.executor.run({
@@ -107,7 +108,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
       json(res, 500, { ok: false, error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } })
     }
   } finally {
-    deps.metrics.requests.inc({ door: 'api', status: String(status), cache })
+    deps.tallies.of('api', cache, status).n++
     deps.metrics.requestSeconds.observe({ door: 'api', cache }, (performance.now() - t0) / 1000)
   }
 }

@@ -17,8 +17,9 @@ import { createGunzip, createInflate, gzipSync, deflateSync } from 'node:zlib'
 import { QueryRefusedError } from '../../lib/routing/errors.js'
 import { HTTP_ONLY_PARAMS, type RouterPolicy } from '../../lib/routing/policy.js'
 import type { Logger } from '../../lib/telemetry/index.js'
+import { flatHeaders } from './cache.js'
 import type { QueryExecutor, QueryResponse } from './executor.js'
-import type { RouterMetrics } from './metrics.js'
+import type { RequestTallies, RouterMetrics } from './metrics.js'
 import type { Credentials, TenantDirectory } from './tenants.js'
 
 /** ClickHouse's default max_query_size is 256 KiB; a little more room for parameters in the body. */
@@ -32,17 +33,19 @@ export interface DoorDeps {
   tenants: TenantDirectory
   policy: RouterPolicy
   metrics: RouterMetrics
+  /** aiops_router_requests_total, tallied (metrics.ts). */
+  tallies: RequestTallies
   logger: Logger
 }
 
-export function credentialsOf(req: IncomingMessage, url: URL, apiKeyHeader: string): Credentials {
+export function credentialsOf(req: IncomingMessage, params: URLSearchParams, apiKeyHeader: string): Credentials {
   const h = req.headers
   const apiKey = header(h[apiKeyHeader])
   const auth = header(h.authorization) ?? ''
   if (apiKey) return { key: apiKey }
   if (/^bearer /i.test(auth)) return { key: auth.slice(7).trim() }
-  let user = header(h['x-clickhouse-user']) ?? url.searchParams.get('user') ?? undefined
-  let key = header(h['x-clickhouse-key']) ?? url.searchParams.get('password') ?? undefined
+  let user = header(h['x-clickhouse-user']) ?? params.get('user') ?? undefined
+  let key = header(h['x-clickhouse-key']) ?? params.get('password') ?? undefined
   if (/^basic /i.test(auth)) {
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8')
     const i = decoded.indexOf(':')
@@ -52,15 +55,15 @@ export function credentialsOf(req: IncomingMessage, url: URL, apiKeyHeader: stri
   return { ...(key ? { key } : {}), ...(user ? { user } : {}) }
 }
 
-export async function handleClickHouse(req: IncomingMessage, res: ServerResponse, url: URL, deps: DoorDeps): Promise<void> {
+/** The ClickHouse door; `p` is the request's query string (server.ts parses no more of the URL than that). */
+export async function handleClickHouse(req: IncomingMessage, res: ServerResponse, p: URLSearchParams, deps: DoorDeps): Promise<void> {
   const t0 = performance.now()
-  let cache = 'none'
+  let cache: CacheLabel = 'none'
   let status = 500
   try {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
       throw new QueryRefusedError(`HTTP method ${req.method} is not supported; use GET or POST`, 'BAD_ARGUMENTS')
     }
-    const p = url.searchParams
     const body = req.method === 'POST' ? await readBody(req) : ''
     const q = p.get('query')
     const sql = q !== null && body ? `${q}\n${body}` : (q ?? body)
@@ -68,11 +71,13 @@ export async function handleClickHouse(req: IncomingMessage, res: ServerResponse
       status = 200
       return send(res, 200, { 'content-type': 'text/html; charset=UTF-8' }, Buffer.from('Ok.\n'), req.method === 'HEAD')
     }
-    const tenant = deps.tenants.authenticate(credentialsOf(req, url, deps.apiKeyHeader))
+    const tenant = deps.tenants.authenticate(credentialsOf(req, p, deps.apiKeyHeader))
     if (sql.trim() === '') throw new QueryRefusedError('Empty query', 'SYNTAX_ERROR')
-    for (const banned of ['session_id', 'session_timeout', 'session_check', 'compress', 'decompress']) {
-      if (p.has(banned) && !(banned.endsWith('compress') && p.get(banned) === '0')) {
-        throw new QueryRefusedError(`parameter ${banned} is not supported by the router (sessions and native compression are off)`, 'BAD_ARGUMENTS')
+    if (p.size > 0) {
+      for (const banned of BANNED_PARAMS) {
+        if (p.has(banned) && !(banned.endsWith('compress') && p.get(banned) === '0')) {
+          throw new QueryRefusedError(`parameter ${banned} is not supported by the router (sessions and native compression are off)`, 'BAD_ARGUMENTS')
+        }
       }
     }
     const db = p.get('database') ?? header(req.headers['x-clickhouse-database'])
@@ -83,9 +88,11 @@ export async function handleClickHouse(req: IncomingMessage, res: ServerResponse
     if (queryId !== undefined && !QUERY_ID.test(queryId)) throw new QueryRefusedError('query_id must be 1-128 printable characters', 'BAD_ARGUMENTS')
     const settings: Record<string, string> = {}
     const params: Record<string, string> = {}
-    for (const [k, v] of p) {
-      if (k.startsWith('param_')) params[k.slice(6)] = v
-      else if (!HTTP_ONLY_PARAMS.has(k)) settings[k] = v
+    if (p.size > 0) {
+      for (const [k, v] of p) {
+        if (k.startsWith('param_')) params[k.slice(6)] = v
+        else if (!HTTP_ONLY_PARAMS.has(k)) settings[k] = v
+      }
     }
     const r = await deps.executor.run({
       tenant,
@@ -98,34 +105,56 @@ export async function handleClickHouse(req: IncomingMessage, res: ServerResponse
     })
     cache = r.cache === 'HIT-L1' ? 'hit_l1' : r.cache === 'HIT-L2' ? 'hit_l2' : 'miss'
     status = r.status
-    await writeResult(req, res, r, p.get('enable_http_compression') === '1')
+    const written = writeResult(req, res, r, p.get('enable_http_compression') === '1')
+    if (written) await written
   } catch (err) {
     status = writeError(res, err, deps.logger)
   } finally {
-    deps.metrics.requests.inc({ door: 'clickhouse', status: String(status), cache })
-    deps.metrics.requestSeconds.observe({ door: 'clickhouse', cache }, (performance.now() - t0) / 1000)
+    countRequest(deps, status, cache, (performance.now() - t0) / 1000)
   }
 }
 
-async function writeResult(req: IncomingMessage, res: ServerResponse, r: QueryResponse, compress: boolean): Promise<void> {
-  const headers: Record<string, string> = {
-    ...r.headers,
-    'x-clickhouse-server-display-name': 'aiops-router',
-    'x-cache': r.cache,
-    ...(r.replica ? { 'x-aiops-replica': r.replica } : {}),
-    ...(r.uncacheable ? { 'x-aiops-uncacheable': r.uncacheable } : {}),
-  }
-  const encoding = compress ? acceptedEncoding(header(req.headers['accept-encoding'])) : undefined
+type CacheLabel = 'none' | 'hit_l1' | 'hit_l2' | 'miss'
+const BANNED_PARAMS = ['session_id', 'session_timeout', 'session_check', 'compress', 'decompress']
+
+const durationLabels = {
+  none: { door: 'clickhouse', cache: 'none' },
+  hit_l1: { door: 'clickhouse', cache: 'hit_l1' },
+  hit_l2: { door: 'clickhouse', cache: 'hit_l2' },
+  miss: { door: 'clickhouse', cache: 'miss' },
+} as const
+
+function countRequest(deps: DoorDeps, status: number, cache: CacheLabel, seconds: number): void {
+  deps.tallies.of('clickhouse', cache, status).n++
+  deps.metrics.requestSeconds.observe(durationLabels[cache], seconds)
+}
+
+/** Writes the answer; returns a promise only when the body is streamed (larger than the buffer). */
+function writeResult(req: IncomingMessage, res: ServerResponse, r: QueryResponse, compress: boolean): Promise<void> | undefined {
+  // A flat [name, value, …] list: node's writeHead takes it without walking an object per response.
+  const headers = r.headerList ? r.headerList.slice() : flatHeaders(r.headers)
+  headers.push('x-clickhouse-query-id', r.queryId, 'x-clickhouse-server-display-name', 'aiops-router', 'x-cache', r.cache)
+  if (r.replica) headers.push('x-aiops-replica', r.replica)
+  if (r.uncacheable) headers.push('x-aiops-uncacheable', r.uncacheable)
   if (r.rest === undefined) {
+    const encoding = compress ? acceptedEncoding(header(req.headers['accept-encoding'])) : undefined
     const body = encoding === 'gzip' ? gzipSync(r.head) : encoding === 'deflate' ? deflateSync(r.head) : r.head
+    if (encoding) headers.push('content-encoding', encoding)
     r.release()
-    return send(res, r.status, { ...headers, ...(encoding ? { 'content-encoding': encoding } : {}) }, body, req.method === 'HEAD')
+    headers.push('content-length', String(body.length))
+    res.writeHead(r.status, headers)
+    res.end(req.method === 'HEAD' ? undefined : body)
+    return undefined
   }
-  // Larger than the buffer: stream the rest through as it arrives (no Content-Length, chunked), uncompressed.
+  return streamResult(res, r, headers)
+}
+
+/** Larger than the buffer: the rest streams through as it arrives (no Content-Length, chunked), uncompressed. */
+async function streamResult(res: ServerResponse, r: QueryResponse, headers: string[]): Promise<void> {
   res.writeHead(r.status, headers)
   try {
     if (!res.write(r.head)) await drained(res)
-    for await (const chunk of r.rest) if (!res.write(chunk)) await drained(res)
+    for await (const chunk of r.rest as AsyncIterable<Buffer>) if (!res.write(chunk)) await drained(res)
     res.end()
   } catch {
     res.destroy() // the replica broke off mid-stream, or the caller left: end the response abnormally

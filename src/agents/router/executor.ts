@@ -8,18 +8,19 @@
  * sends KILL QUERY by the query's id and tells the caller why. A caller that goes away mid-query gets its query
  * killed too, so abandoned dashboards do not keep replicas busy.
  */
-import { randomUUID } from 'node:crypto'
 import { ttlForRange, cacheKey, type KeyParts } from '../../lib/routing/cache-key.js'
 import { QueryRefusedError } from '../../lib/routing/errors.js'
 import { guardQuery, type GuardedQuery } from '../../lib/routing/guard.js'
-import { checkSetting, type RouterPolicy, type SettingLimits } from '../../lib/routing/policy.js'
+import type { RouterPolicy } from '../../lib/routing/policy.js'
 import { chooseTier } from '../../lib/routing/tiers.js'
 import { queryTimeRange, type TimeRange } from '../../lib/routing/time-range.js'
 import type { Clock } from '../../lib/resilience/clock.js'
 import type { Logger } from '../../lib/telemetry/index.js'
 import type { CachedResult, ResultCache } from './cache.js'
+import { GuardMemo, rangeMoves, type Guarded } from './guard-memo.js'
 import type { RouterMetrics } from './metrics.js'
 import type { ReplicaPool } from './replicas/pool.js'
+import { forwardedSettings, isEmpty, newQueryId, settingLimits } from './request-inputs.js'
 import { endsWithException, type ReplicaResponse } from './replicas/types.js'
 import type { Tenant, TenantLimiter } from './tenants.js'
 
@@ -45,7 +46,12 @@ export interface QueryRequest {
 
 export interface QueryResponse {
   status: number
+  /** Response headers from the replica or the cache entry (shared with the cache: read-only). */
   headers: Record<string, string>
+  /** `headers` as a flat list, when the cache entry has one built. */
+  headerList: readonly string[] | undefined
+  /** The client's query_id, or one the router made up; sent back as X-ClickHouse-Query-Id. */
+  queryId: string
   head: Buffer
   rest: AsyncIterable<Buffer> | undefined
   release(): void
@@ -69,20 +75,10 @@ export interface ExecutorOptions {
   killGraceMs?: number
 }
 
-interface Guarded {
-  g: GuardedQuery
-  /** The time range depends on the clock or on parameters. */
-  moving: boolean
-  range: TimeRange | undefined
-  /** Cache keys by format and settings, for queries whose range does not move. */
-  keys?: Map<string, string>
-}
-
 const CACHED_HEADERS = ['content-type', 'x-clickhouse-format', 'x-clickhouse-timezone']
-const GUARD_MEMO_SIZE = 2000
 
 export class QueryExecutor {
-  private readonly memo = new Map<string, Guarded>()
+  private readonly memo = new GuardMemo()
 
   constructor(private readonly o: ExecutorOptions) {}
 
@@ -92,39 +88,38 @@ export class QueryExecutor {
       this.o.limiter.admit(tenant)
       const memo = this.guard(tenant, q.sql)
       const g = memo.g
-      const forwarded: Record<string, string> = {}
-      for (const [k, v] of Object.entries(q.settings)) {
-        const value = checkSetting(k, v, settingLimits(tenant))
-        if (value !== undefined) forwarded[k] = value
-      }
+      const forwarded = forwardedSettings(q.settings, tenant)
       const format = g.format ?? q.format ?? 'TabSeparated'
       const now = this.o.clock.now()
       const range = q.range ?? this.rangeOf(memo, now, q.params)
-      const queryId = q.queryId ?? randomUUID()
-      const run = (): Promise<QueryResponse> => this.execute(q, g, format, forwarded, range, queryId)
+      const queryId = q.queryId ?? newQueryId()
       const cache = this.o.cache
       const ttl = range.readsData ? ttlForRange(range.toMs, now) : undefined
       if (!cache || ttl === undefined) {
-        const r = await run()
+        const r = await this.execute(q, g, format, forwarded, range, queryId)
         r.uncacheable = !cache ? 'cache disabled' : !range.readsData ? 'reads no pipeline table' : 'range open or ending within the last minute'
         return r
       }
       const key = this.keyOf(memo, { tenant: tenant.id, sql: g.sql, format, fromMs: range.fromMs, toMs: range.toMs as number, settings: forwarded, params: q.params })
-      const hit = await cache.get(key)
-      if (hit) return fromEntry(hit.entry, hit.layer === 'l1' ? 'HIT-L1' : 'HIT-L2', queryId)
+      const local = cache.getL1(key, now)
+      if (local) return fromEntry(local, 'HIT-L1', queryId)
+      const shared = await cache.getL2(key, now)
+      if (shared) return fromEntry(shared, 'HIT-L2', queryId)
       const generation = cache.generation(tenant.id)
+      const unchanged = (): boolean => cache.generation(tenant.id) === generation
       let own: QueryResponse | undefined
       const { entry, leader } = await cache.single(key, async () => {
-        own = await run()
+        own = await this.execute(q, g, format, forwarded, range, queryId)
         if (own.status !== 200 || own.rest !== undefined || endsWithException(own.head)) return undefined
         const e: CachedResult = { headers: pick(own.headers, CACHED_HEADERS), body: own.head, expiresAtMs: now + ttl * 1000, replica: own.replica ?? '' }
         // Late data for this tenant arrived while the query ran: the result may predate it, so do not keep it.
-        if (cache.generation(tenant.id) === generation) await cache.set(key, e, ttl)
+        // Not awaited: L2 is written after this response is on its way.
+        if (unchanged()) void cache.set(key, e, ttl, unchanged)
         return e
       })
       if (leader && own) return own
       if (entry) return fromEntry(entry, 'MISS', queryId)
-      return await run()
+      return await this.execute(q, g, format, forwarded, range, queryId)
     } catch (err) {
       if (err instanceof QueryRefusedError) this.o.metrics.refused.inc({ tenant: tenant.id, reason: err.errorName })
       throw err
@@ -132,22 +127,20 @@ export class QueryExecutor {
   }
 
   private guard(tenant: Tenant, sql: string): Guarded {
-    const k = `${tenant.id}\0${sql}`
-    const hit = this.memo.get(k)
-    if (hit) return hit
-    const g = guardQuery(sql, { tenant: tenant.id, policy: this.o.policy, limits: settingLimits(tenant) })
-    // A range written with now()/today() or {params} moves; any other is the same on every request: compute it once.
-    const moving = g.tokens.some((t) => (t.type === 'word' && /^(now|now64|today|yesterday)$/i.test(t.text)) || (t.type === 'op' && t.text === '{'))
-    const entry: Guarded = { g, moving, range: undefined }
-    if (this.memo.size >= GUARD_MEMO_SIZE) this.memo.delete(this.memo.keys().next().value as string)
-    this.memo.set(k, entry)
-    return entry
+    return this.memo.get(tenant.id, sql, () => {
+      const g = guardQuery(sql, { tenant: tenant.id, policy: this.o.policy, limits: settingLimits(tenant) })
+      if (rangeMoves(g)) return { g, moving: true, range: undefined }
+      // A range that does not move is the same at any time: resolve it now and drop the tokens, which are most of
+      // what an entry would hold (a stream of one-off queries would otherwise keep megabytes of them alive).
+      const range = queryTimeRange(g, this.o.policy, this.o.clock.now(), {})
+      return { g: { ...g, tokens: [], scopes: [] }, moving: false, range }
+    })
   }
 
   /** The cache key; for a query whose range does not move, remembered per format and settings (hashing is the cost). */
   private keyOf(m: Guarded, parts: KeyParts): string {
-    if (m.moving || Object.keys(parts.params).length > 0) return cacheKey(parts)
-    const sig = `${parts.format}\0${JSON.stringify(parts.settings)}`
+    if (m.moving || !isEmpty(parts.params)) return cacheKey(parts)
+    const sig = isEmpty(parts.settings) ? parts.format : `${parts.format}\0${JSON.stringify(parts.settings)}`
     let k = m.keys?.get(sig)
     if (k === undefined) {
       k = cacheKey(parts)
@@ -157,8 +150,7 @@ export class QueryExecutor {
   }
 
   private rangeOf(m: Guarded, now: number, params: Record<string, string>): TimeRange {
-    if (m.moving) return queryTimeRange(m.g, this.o.policy, now, params)
-    return (m.range ??= queryTimeRange(m.g, this.o.policy, now, params))
+    return m.range ?? queryTimeRange(m.g, this.o.policy, now, params)
   }
 
   private async execute(
@@ -240,14 +232,21 @@ export class QueryExecutor {
     }
     if (r.complete) finish()
     // 18.16 does not send X-ClickHouse-Format; clients that read it get it from the router either way.
-    const headers = { 'x-clickhouse-format': format, ...r.headers, 'x-clickhouse-query-id': queryId }
+    const headers = { 'x-clickhouse-format': format, ...r.headers }
     const rest = r.rest && wrapRest(r.rest, () => (timedOut ? timeoutError(tenant, maxS, tried) : undefined), finish)
-    return { status: r.status, headers, head: r.head, rest, release: () => (r.release(), finish()), cache: 'MISS', uncacheable: undefined, replica }
+    return {
+      status: r.status,
+      headers,
+      headerList: undefined,
+      queryId,
+      head: r.head,
+      rest,
+      release: () => (r.release(), finish()),
+      cache: 'MISS',
+      uncacheable: undefined,
+      replica,
+    }
   }
-}
-
-function settingLimits(t: Tenant): SettingLimits {
-  return { max_execution_time: t.limits.maxExecutionS, max_result_rows: t.limits.maxResultRows, max_result_bytes: t.limits.maxResultBytes }
 }
 
 function timeoutError(t: Tenant, maxS: number, tried: string[]): QueryRefusedError {
@@ -268,17 +267,10 @@ async function* wrapRest(rest: AsyncIterable<Buffer>, timedOut: () => Error | un
   }
 }
 
+const noop = (): void => {}
+
 function fromEntry(e: CachedResult, cache: CacheResult, queryId: string): QueryResponse {
-  return {
-    status: 200,
-    headers: { ...e.headers, 'x-clickhouse-query-id': queryId },
-    head: e.body,
-    rest: undefined,
-    release: () => {},
-    cache,
-    uncacheable: undefined,
-    replica: e.replica,
-  }
+  return { status: 200, headers: e.headers, headerList: e.headerList, queryId, head: e.body, rest: undefined, release: noop, cache, uncacheable: undefined, replica: e.replica }
 }
 
 function pick(h: Record<string, string>, names: string[]): Record<string, string> {

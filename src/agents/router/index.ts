@@ -5,14 +5,14 @@
  */
 import type { HealthResult } from '../../lib/bus/types.js'
 import type { ConsumerHandle } from '../../lib/bus/types.js'
-import { MemoryCache } from '../../lib/cache/memory.js'
 import { buildPolicy } from '../../lib/routing/policy.js'
 import { systemClock } from '../../lib/resilience/clock.js'
 import type { Agent, AgentContext } from '../types.js'
 import { ResultCache } from './cache.js'
+import { ResultL1 } from './l1.js'
 import { QueryExecutor } from './executor.js'
 import { startInvalidation } from './invalidation.js'
-import { createRouterMetrics } from './metrics.js'
+import { createRouterMetrics, RequestTallies } from './metrics.js'
 import { buildReplicas, buildTenants, routerDatabase } from './options.js'
 import { ReplicaPool } from './replicas/pool.js'
 import { startRouterServer, type RouterServer } from './server.js'
@@ -22,7 +22,7 @@ export class RouterAgent implements Agent {
   readonly name = 'router'
   private server: RouterServer | undefined
   private pool: ReplicaPool | undefined
-  private l1: MemoryCache | undefined
+  private l1: ResultL1 | undefined
   private invalidation: ConsumerHandle | undefined
   private readonly upkeep = new AbortController()
   private upkeepLoop: Promise<void> | undefined
@@ -50,10 +50,10 @@ export class RouterAgent implements Agent {
     })
     this.pool = pool
     await pool.start()
-    const l1 = new MemoryCache({ maxEntries: rc.cache.l1MaxEntries, maxBytes: rc.cache.l1MaxBytes, clock })
+    const l1 = new ResultL1({ maxEntries: rc.cache.l1MaxEntries, maxBytes: rc.cache.l1MaxBytes, clock })
     this.l1 = l1
     const l2 = rc.cache.l2 && ctx.cache.kind === 'redis' ? ctx.cache : undefined
-    const cache = rc.cache.enabled ? new ResultCache({ l1, l2, l1TtlS: rc.cache.l1TtlS, metrics, logger: log, clock }) : undefined
+    const cache = rc.cache.enabled ? new ResultCache({ l1, l2, l1TtlS: rc.cache.l1TtlS, l2WaitMs: rc.cache.l2WaitMs, metrics, logger: log, clock }) : undefined
     const executor = new QueryExecutor({
       policy,
       pool,
@@ -66,7 +66,7 @@ export class RouterAgent implements Agent {
       killGraceMs: rc.limits.killGraceMs,
     })
     const apiKeyHeader = rc.auth.apiKeyHeader.toLowerCase()
-    const deps = { apiKeyHeader, executor, tenants: directory, policy, metrics, logger: log }
+    const deps = { apiKeyHeader, executor, tenants: directory, policy, metrics, tallies: new RequestTallies(metrics), logger: log }
     if (cache) this.invalidation = await startInvalidation({ bus: ctx.bus, topic: ctx.config.bus.topics.control, cache, logger: log, clock })
     this.server = await startRouterServer({
       host: rc.host,
@@ -105,7 +105,7 @@ export class RouterAgent implements Agent {
       await this.server?.close() // stop intake; requests in flight finish
       await this.invalidation?.stop()
       await this.pool?.close()
-      await this.l1?.close()
+      this.l1?.clear()
     })()
     return this.stopping
   }

@@ -2,10 +2,44 @@
  * The router's Prometheus metrics: requests by door/outcome/cache result, per cache layer (hits, misses, errors,
  * fills, invalidations, L1 size), per replica (requests, latency, up), retries, refusals and killed queries.
  * Registered once per registry (prom-client refuses a second registration of a name).
+ *
+ * The two counters bumped on every request (requests, cache lookups) are tallied: a bump adds 1 to a handle made
+ * once per label set, and the tallies reach prom-client when the registry is read (its collect hook), instead of
+ * prom-client hashing a label object on every request.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
 type Labels<T extends string> = T
+
+/** Requests (or lookups) counted since the registry was last read, for one label set. */
+export interface Tally {
+  n: number
+}
+
+interface Tallied {
+  labels: Record<string, string>
+  tally: Tally
+}
+
+/** Every tally of a counter, whichever router instance made it (instances on one registry share the counter). */
+const talliesOf = new WeakMap<object, Tallied[]>()
+
+function flushTallies(counter: Counter<string>): void {
+  for (const t of talliesOf.get(counter) ?? []) {
+    if (t.tally.n === 0) continue
+    counter.inc(t.labels, t.tally.n)
+    t.tally.n = 0
+  }
+}
+
+/** A new tally of `counter` for `labels`; keep it and bump `n`. */
+function newTally(counter: Counter<string>, labels: Record<string, string>): Tally {
+  const tally = { n: 0 }
+  let list = talliesOf.get(counter)
+  if (!list) talliesOf.set(counter, (list = []))
+  list.push({ labels, tally })
+  return tally
+}
 
 function once<M>(registry: Registry, name: string, make: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? make()
@@ -20,6 +54,9 @@ export function createRouterMetrics(registry: Registry) {
         help: 'Requests answered, by door (clickhouse, api), HTTP status and cache result (hit_l1, hit_l2, miss, none)',
         labelNames: ['door', 'status', 'cache'],
         registers: r,
+        collect() {
+          flushTallies(this)
+        },
       }),
     ),
     requestSeconds: once(registry, 'aiops_router_request_duration_seconds', () =>
@@ -34,9 +71,12 @@ export function createRouterMetrics(registry: Registry) {
     cacheLookups: once(registry, 'aiops_router_cache_lookups_total', () =>
       new Counter<Labels<'layer' | 'result'>>({
         name: 'aiops_router_cache_lookups_total',
-        help: 'Cache lookups per layer (l1, l2) and result (hit, miss, error)',
+        help: 'Cache lookups per layer (l1, l2) and result (hit, miss, error, slow: L2 gave no answer within router.cache.l2WaitMs)',
         labelNames: ['layer', 'result'],
         registers: r,
+        collect() {
+          flushTallies(this)
+        },
       }),
     ),
     cacheWrites: once(registry, 'aiops_router_cache_writes_total', () =>
@@ -107,3 +147,25 @@ export function createRouterMetrics(registry: Registry) {
 }
 
 export type RouterMetrics = ReturnType<typeof createRouterMetrics>
+
+/** Tallies of aiops_router_requests_total, by door, cache result and status (made on first use). */
+export class RequestTallies {
+  private readonly byKey = new Map<string, Map<number, Tally>>()
+
+  constructor(private readonly m: RouterMetrics) {}
+
+  of(door: string, cache: string, status: number): Tally {
+    const k = door === 'clickhouse' ? cache : `${door}\0${cache}`
+    let byStatus = this.byKey.get(k)
+    if (!byStatus) this.byKey.set(k, (byStatus = new Map()))
+    let t = byStatus.get(status)
+    if (!t) byStatus.set(status, (t = newTally(this.m.requests, { door, status: String(status), cache })))
+    return t
+  }
+}
+
+/** Tallies of aiops_router_cache_lookups_total, by layer and result. */
+export function lookupTallies(m: RouterMetrics) {
+  const t = (layer: string, result: string): Tally => newTally(m.cacheLookups, { layer, result })
+  return { l1Hit: t('l1', 'hit'), l1Miss: t('l1', 'miss'), l2Hit: t('l2', 'hit'), l2Miss: t('l2', 'miss'), l2Error: t('l2', 'error'), l2Slow: t('l2', 'slow') }
+}

@@ -34,10 +34,18 @@ export async function startRouterServer(o: RouterServerOptions): Promise<RouterS
       return o.available() > 0 ? text(req, res, 200, 'Ok.\n') : text(req, res, 503, 'No replica is available.\n')
     }
     if (url.pathname.startsWith('/api/')) return handleApi(req, res, url, o.api)
-    if (url.pathname === '/') return handleClickHouse(req, res, url, o.door)
+    if (url.pathname === '/') return handleClickHouse(req, res, url.searchParams, o.door)
     return text(req, res, 404, `There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\nOr /api/v1/... for the JSON API.\n`)
   }
+  // handleClickHouse answers every error itself; this only logs a bug in that.
+  const onDoorBug = (err: unknown): void => o.logger.error('router door failed', { err })
   const server = createServer((req, res) => {
+    const target = req.url ?? '/'
+    // The door's requests (`/` or `/?…`), nearly all of them, skip the full URL parse: the query string is all they need.
+    if (target === '/' || target.startsWith('/?')) {
+      handleClickHouse(req, res, new URLSearchParams(target.slice(2)), o.door).catch(onDoorBug)
+      return
+    }
     handle(req, res).catch((err: unknown) => writeError(res, err, o.logger))
   })
   // Dashboards keep connections open between refreshes; ClickHouse's own keep-alive timeout is 10 s by default.

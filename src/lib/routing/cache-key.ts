@@ -11,7 +11,7 @@
  * "late data arrived for tenant T in [f, t]" becomes a few glob patterns (`rq:T:*|h<hour>|*`) that both cache layers
  * can delete by (Cache.del), from any router instance, without an index of keys kept anywhere.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 const HOUR = 3_600_000
 const DAY = 86_400_000
@@ -62,12 +62,12 @@ export function bucketTokens(fromMs: number | undefined, toMs: number): string {
 }
 
 export function cacheKey(p: KeyParts): string {
-  const h = createHash('sha256')
-  h.update(p.tenant).update('\0').update(p.sql).update('\0').update(p.format).update('\0')
-  h.update(`${p.fromMs ?? '-'}..${p.toMs}`).update('\0')
-  for (const [k, v] of Object.entries(p.settings).sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`s:${k}=${v}\0`)
-  for (const [k, v] of Object.entries(p.params).sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`p:${k}=${v}\0`)
-  return `rq:${p.tenant}:${bucketTokens(p.fromMs, p.toMs)}|:${h.digest('hex').slice(0, 40)}`
+  // One string, hashed in one call: the same bytes as feeding the parts one by one, without a crossing into the
+  // hash implementation per part (this runs on every miss, and on hits of queries whose range moves).
+  let input = `${p.tenant}\0${p.sql}\0${p.format}\0${p.fromMs ?? '-'}..${p.toMs}\0`
+  for (const [k, v] of Object.entries(p.settings).sort(([a], [b]) => (a < b ? -1 : 1))) input += `s:${k}=${v}\0`
+  for (const [k, v] of Object.entries(p.params).sort(([a], [b]) => (a < b ? -1 : 1))) input += `p:${k}=${v}\0`
+  return `rq:${p.tenant}:${bucketTokens(p.fromMs, p.toMs)}|:${hash('sha256', input, 'hex').slice(0, 40)}`
 }
 
 /**

@@ -13,6 +13,8 @@ export interface ReadableTable {
   timeColumn: string
   /** The integer-nanosecond column the time column is computed from. */
   nsColumn: string
+  /** Every column the schema gives it, the time column included (tenant views list the ones a query names). */
+  columns: readonly string[]
 }
 
 export interface RouterPolicy {
@@ -24,7 +26,9 @@ export interface RouterPolicy {
 
 export function buildPolicy(database: string, systemTables: readonly string[]): RouterPolicy {
   const tables = new Map<string, ReadableTable>()
-  for (const t of TABLES) tables.set(t.name, { name: t.name, timeColumn: t.time.column, nsColumn: t.time.from })
+  for (const t of TABLES) {
+    tables.set(t.name, { name: t.name, timeColumn: t.time.column, nsColumn: t.time.from, columns: [...t.columns.map((c) => c.name), t.time.column] })
+  }
   return { database, tables, systemTables: new Set(systemTables) }
 }
 

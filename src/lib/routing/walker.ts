@@ -7,8 +7,8 @@
 import { quoteIdentifier, quoteString } from '../store/sql.js'
 import { QueryRefusedError } from './errors.js'
 import type { GuardedQuery, GuardOptions, ScopeInfo, StatementKind } from './guard.js'
-import { ALLOWED_TABLE_FUNCTIONS, isDeniedFunction } from './policy.js'
-import { checkNoRawTable, parseSettingsClause } from './walker-checks.js'
+import { ALLOWED_TABLE_FUNCTIONS, isDeniedFunction, type ReadableTable } from './policy.js'
+import { STAR_ONLY_COLUMNS, checkNoRawTable, expandsColumns, parseSettingsClause, viewColumns } from './walker-checks.js'
 import { CLAUSE_WORDS, FROM_LIST_WORDS, PAREN_KEYWORDS, WHERE_END, isOperatorIn, refusedFunction, upper } from './sql-words.js'
 import { SqlSyntaxError, identName, isKeyword, isOp, serialize, synth, tokenize, type Token } from './tokens.js'
 
@@ -31,6 +31,8 @@ export class Walker {
   private readonly tables = new Set<string>()
   private readonly mentioned = new Set<string>()
   private readonly stack: Frame[] = [newFrame('query')]
+  /** Tenant views list only the columns the query names (see viewColumns), unless it may expand all of them. */
+  private readonly allColumns: boolean
 
   constructor(
     private readonly tokens: Token[],
@@ -41,6 +43,7 @@ export class Walker {
       const name = identName(t)
       if (name !== undefined) this.mentioned.add(name)
     }
+    this.allColumns = expandsColumns(tokens) || STAR_ONLY_COLUMNS.some((c) => this.mentioned.has(c))
   }
 
   run(format: string | undefined): GuardedQuery {
@@ -220,7 +223,7 @@ export class Walker {
     if (table !== undefined) {
       this.tables.add(table.name)
       this.frame.scope?.tables.push(table.name)
-      if (rewrite) this.out.push(...this.tenantView(table.name, table.timeColumn, final, alias, first.space))
+      if (rewrite) this.out.push(...this.tenantView(table, final, alias, first.space))
       else this.out.push(...original.map((tok) => ({ ...tok, pos: -1 }))) // DESCRIBE/EXISTS: metadata only
       return k
     }
@@ -237,13 +240,12 @@ export class Walker {
     return k
   }
 
-  /** `(SELECT *[, time] FROM db.t [FINAL] WHERE tenant_id = '…') AS alias` */
-  private tenantView(name: string, timeColumn: string, final: boolean, alias: Token[], space: boolean): Token[] {
+  /** `(SELECT <columns> FROM db.t [FINAL] WHERE tenant_id = '…') AS alias` */
+  private tenantView(table: ReadableTable, final: boolean, alias: Token[], space: boolean): Token[] {
     const db = this.opts.policy.database
-    const cols = this.mentioned.has(timeColumn) ? `*, ${quoteIdentifier(timeColumn)}` : '*'
-    const sql = `SELECT ${cols} FROM ${quoteIdentifier(db)}.${quoteIdentifier(name)}${final ? ' FINAL' : ''} WHERE tenant_id = ${quoteString(this.opts.tenant)}`
+    const sql = `SELECT ${viewColumns(table, this.mentioned, this.allColumns)} FROM ${quoteIdentifier(db)}.${quoteIdentifier(table.name)}${final ? ' FINAL' : ''} WHERE tenant_id = ${quoteString(this.opts.tenant)}`
     const inner = tokenize(sql).map((tok) => ({ ...tok, pos: -1 }))
-    const tail = alias.length > 0 ? alias : [synth('word', 'AS'), synth('quoted', quoteIdentifier(name))]
+    const tail = alias.length > 0 ? alias : [synth('word', 'AS'), synth('quoted', quoteIdentifier(table.name))]
     return [synth('op', '(', space), ...inner, synth('op', ')', false), ...tail]
   }
 

@@ -29,6 +29,8 @@ export class HttpReplica implements Replica {
   readonly tiers: readonly Tier[]
   private readonly agent: Agent
   private readonly base: URL
+  /** Authorization headers by user, built once (per-tenant replica users are few and fixed by configuration). */
+  private readonly authHeaders = new Map<string, string>()
 
   constructor(private readonly opts: HttpReplicaOptions) {
     this.name = opts.name
@@ -69,9 +71,19 @@ export class HttpReplica implements Replica {
     this.agent.destroy()
   }
 
-  private send(method: string, path: string, body: string | undefined, auth: ReplicaRequest['auth'], signal: AbortSignal): Promise<IncomingMessage> {
+  private authHeader(auth: ReplicaRequest['auth']): string {
     const user = auth?.username ?? this.opts.username
     const password = auth?.password ?? this.opts.password
+    const k = `${user}\0${password}`
+    let h = this.authHeaders.get(k)
+    if (h === undefined) {
+      h = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+      if (this.authHeaders.size < 1000) this.authHeaders.set(k, h)
+    }
+    return h
+  }
+
+  private send(method: string, path: string, body: string | undefined, auth: ReplicaRequest['auth'], signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise<IncomingMessage>((resolve, reject) => {
       const r = request(
         {
@@ -83,7 +95,7 @@ export class HttpReplica implements Replica {
           agent: this.agent,
           signal,
           headers: {
-            authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+            authorization: this.authHeader(auth),
             ...(body === undefined ? {} : { 'content-type': 'text/plain; charset=UTF-8', 'content-length': Buffer.byteLength(body) }),
           },
         },
@@ -96,8 +108,11 @@ export class HttpReplica implements Replica {
   }
 }
 
-/** Reads up to `limit` bytes; the response is complete when it ended within them. */
-async function collect(res: IncomingMessage, limit: number, name: string): Promise<ReplicaResponse> {
+/**
+ * Reads up to `limit` bytes; the response is complete when it ended within them. Events, not an async iterator:
+ * this runs on every miss, and a result of a few KiB arrives in one or two chunks.
+ */
+function collect(res: IncomingMessage, limit: number, name: string): Promise<ReplicaResponse> {
   // Headers are in: the response timeout no longer applies (a long query is bounded by max_execution_time).
   res.socket?.setTimeout(0)
   const headers: Record<string, string> = {}
@@ -105,44 +120,61 @@ async function collect(res: IncomingMessage, limit: number, name: string): Promi
     const v = res.headers[h]
     if (typeof v === 'string') headers[h] = v
   }
-  const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-  const chunks: Buffer[] = []
-  let size = 0
+  const status = res.statusCode ?? 500
   let released = false
   const release = (): void => {
     if (released) return
     released = true
     if (!res.complete) res.destroy()
   }
-  try {
-    for (;;) {
-      const { value, done } = await it.next()
-      if (done) {
-        release()
-        return { status: res.statusCode ?? 500, headers, head: Buffer.concat(chunks, size), complete: true, rest: undefined, release }
-      }
-      chunks.push(value)
-      size += value.length
-      if (size > limit) break
+  return new Promise<ReplicaResponse>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const stop = (): void => {
+      res.off('data', onData)
+      res.off('end', onEnd)
+      res.off('error', onError)
+      res.off('close', onClose)
     }
-  } catch (err) {
-    release()
-    throw new ReplicaUnavailableError(name, `response broke off: ${(err as Error).message}`, { cause: err })
-  }
-  const rest: AsyncIterable<Buffer> = {
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size <= limit) return
+      // Over the buffer: hand over what came so far; the rest is read by whoever streams the response on.
+      stop()
+      res.pause()
+      resolve({ status, headers, head: Buffer.concat(chunks, size), complete: false, rest: restOf(res, release), release })
+    }
+    const onEnd = (): void => {
+      stop()
+      release()
+      resolve({ status, headers, head: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), complete: true, rest: undefined, release })
+    }
+    const onError = (err: Error): void => {
+      stop()
+      release()
+      reject(new ReplicaUnavailableError(name, `response broke off: ${err.message}`, { cause: err }))
+    }
+    // Closed without 'end' or an error: aborted (it will never end), unless the body had fully arrived.
+    const onClose = (): void => (res.complete ? onEnd() : onError(new Error('closed before the end of the response')))
+    res.on('data', onData)
+    res.once('end', onEnd)
+    res.once('error', onError)
+    res.once('close', onClose)
+  })
+}
+
+/** The remainder of a response past the buffer; iterating it to the end (or leaving early) releases it. */
+function restOf(res: IncomingMessage, release: () => void): AsyncIterable<Buffer> {
+  return {
     async *[Symbol.asyncIterator]() {
       try {
-        for (;;) {
-          const { value, done } = await it.next()
-          if (done) return
-          yield value
-        }
+        for await (const chunk of res) yield chunk as Buffer
       } finally {
         release()
       }
     },
   }
-  return { status: res.statusCode ?? 500, headers, head: Buffer.concat(chunks, size), complete: false, rest, release }
 }
 
 async function readAll(res: IncomingMessage): Promise<string> {

@@ -56,6 +56,7 @@ export const routerSection = {
     l1MaxBytes: int(64 * 1024 * 1024, 'Most bytes kept in L1.', { min: 1024 }),
     maxEntryBytes: int(4 * 1024 * 1024, 'Larger results are streamed through and not cached.', { min: 1024 }),
     l2: bool(true, 'Use the shared cache (cache.backend=redis) as L2. With cache.backend=memory there is no L2.'),
+    l2WaitMs: int(5, 'How long an L1 miss waits for L2 before the query goes to a replica (a slow Redis must not slow misses down).', { min: 1 }),
   },
   systemTables: list(
     ['one', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'databases', 'tables', 'columns', 'functions', 'table_functions', 'formats',
