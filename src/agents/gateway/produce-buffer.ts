@@ -42,7 +42,8 @@ export interface ProduceBufferOptions {
    * A free produce slot waits until the oldest queued entry is this old (or maxBatchBytes are queued) before it sends:
    * Kafka's linger.ms. Without it, at moderate load every request went out in its own small call, which cost ~40%
    * more CPU per span than the large batches of peak load, so the gateway ran near saturation at 70% of its peak and
-   * queued. 0 sends at once.
+   * queued. 0 (the gateway's default since small batches are gzipped synchronously, see bus/kafka-gzip.ts) sends at
+   * once.
    */
   lingerMs?: number
   retryAfterS: number

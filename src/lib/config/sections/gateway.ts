@@ -40,7 +40,7 @@ export const gatewaySection = {
     maxBatchBytes: int(1024 * 1024, 'Most bytes handed to one bus produce call (records from many requests ride together).', { min: 1024 }),
     produceConcurrency: int(2, 'Produce calls in flight at once (records arriving meanwhile batch into the next call).', { min: 1, max: 64 }),
     lingerMs: int(
-      2,
+      0,
       'How long a free produce slot waits for more records before sending a batch under maxBatchBytes (Kafka linger.ms): fewer, larger calls cost less CPU per item.',
       { min: 0, max: 1000 },
     ),
