@@ -83,6 +83,7 @@ export class ConsumerAgent implements Agent {
           database: s.database,
           limits: s.limits,
           insertConcurrency: s.insertConcurrency,
+          partitionsAtOnce: s.partitionsAtOnce,
           writer,
           ...(this.intents ? { intents: this.intents } : {}),
           dlq: dlq(t.group),

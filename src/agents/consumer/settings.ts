@@ -19,6 +19,7 @@ export interface ConsumerSettings {
   instance: string
   limits: BatchLimits
   insertConcurrency: number
+  partitionsAtOnce: number
   retryMaxDelayMs: number
   reportIntervalMs: number
   intentRetentionDays: number
@@ -55,6 +56,7 @@ export function consumerSettings(config: AiopsConfig): ConsumerSettings {
     instance: c.instance || `${hostname()}-${process.pid}`,
     limits: { ...c.batch },
     insertConcurrency: c.insertConcurrency,
+    partitionsAtOnce: c.partitionsAtOnce,
     retryMaxDelayMs: c.retryMaxDelayMs,
     reportIntervalMs: c.reportIntervalMs,
     intentRetentionDays: c.intentRetentionDays,

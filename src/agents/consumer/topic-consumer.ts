@@ -44,6 +44,8 @@ export interface TopicConsumerOptions {
   database: string
   limits: BatchLimits
   insertConcurrency: number
+  /** Partitions handled at once on a durable bus (their units share flushes); default 1. */
+  partitionsAtOnce?: number
   writer: StoreWriter
   /** Present on a durable bus: replay-safe units with write-ahead intents. */
   intents?: IntentLog
@@ -77,7 +79,10 @@ export class TopicConsumer {
   }
 
   async start(): Promise<void> {
-    this.handle = await this.o.bus.consume(this.o.topic, this.o.group, (b) => this.onBatch(b), { fromBeginning: true })
+    this.handle = await this.o.bus.consume(this.o.topic, this.o.group, (b) => this.onBatch(b), {
+      fromBeginning: true,
+      partitionsAtOnce: this.o.partitionsAtOnce ?? 1,
+    })
     await this.handle.ready
   }
 

@@ -77,13 +77,13 @@ export function producerConfig(o: KafkaBusOptions, partitioner: ICustomPartition
   }
 }
 
-export function consumerSettings(o: KafkaBusOptions, fromBeginning: boolean): KafkaConsumerSettings {
+export function consumerSettings(o: KafkaBusOptions, fromBeginning: boolean, partitionsAtOnce?: number): KafkaConsumerSettings {
   const c = o.consumer ?? {}
   return {
     sessionTimeoutMs: c.sessionTimeoutMs ?? 30_000,
     heartbeatIntervalMs: c.heartbeatIntervalMs ?? 3_000,
     maxWaitTimeMs: c.maxWaitTimeMs ?? 500,
-    partitionsConsumedConcurrently: c.partitionsConsumedConcurrently ?? 1,
+    partitionsConsumedConcurrently: partitionsAtOnce ?? c.partitionsConsumedConcurrently ?? 1,
     redelivery: {
       retries: Number.POSITIVE_INFINITY,
       backoff: 'exponential',

@@ -137,7 +137,7 @@ export class KafkaBus implements Bus {
       topic,
       group,
       handler,
-      consumerSettings(this.opts, opts.fromBeginning ?? true),
+      consumerSettings(this.opts, opts.fromBeginning ?? true, opts.partitionsAtOnce),
       this.log,
       () => this.consumers.delete(handle),
     )

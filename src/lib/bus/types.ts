@@ -38,6 +38,12 @@ export interface ConsumeOptions {
   signal?: AbortSignal
   /** Start from the earliest offset when the group has no committed offset (default true). */
   fromBeginning?: boolean
+  /**
+   * How many partitions' batches the handler may be running at once (Kafka: kafkajs partitionsConsumedConcurrently;
+   * default the bus's setting, 1). Order within a partition is kept either way. Only handlers whose state is per
+   * partition should ask for more.
+   */
+  partitionsAtOnce?: number
 }
 
 /**

@@ -19,6 +19,11 @@ export const consumerSection = {
     idleMs: int(10, 'A batch is inserted early once no new records arrived for this long (0: insert at once).', { min: 0 }),
   },
   insertConcurrency: int(4, 'Inserts one consumer runs at the same time (per topic).', { min: 1, max: 64 }),
+  partitionsAtOnce: int(
+    8,
+    'Kafka partitions whose fetched batches one consumer handles at once (their units share a flush: fewer, larger inserts). 1: one at a time.',
+    { min: 1, max: 256 },
+  ),
   retryMaxDelayMs: int(
     30000,
     'While the store is down the batch is held and retried forever; backoff between rounds grows up to this.',
