@@ -57,6 +57,12 @@ describe('consumer record validation', () => {
     expect(rejected(spans([good({ start_time_ns: undefined })]))).toMatchObject({ reason: 'missing_column' })
     expect(rejected(spans([good({ start_time_ns: '0' })])).message).toContain('outside 1970..2106')
     expect(rejected(spans([good({ start_time_ns: '9999999999000000000' })])).reason).toBe('bad_value')
+    expect(rejected(spans([good({ start_time_ns: '4294967295000000001' })])).reason).toBe('bad_value') // DateTime ends here
+    expect(rejected(spans([good({ start_time_ns: '10000000000000000000' })])).reason).toBe('bad_value')
+    expect(rejected(spans([good({ start_time_ns: '000' })])).reason).toBe('bad_value')
+    for (const ok of ['4294967295000000000', '0001', '00004294967295000000000'.slice(3), 1]) {
+      expect(decodeRecord(spans([good({ start_time_ns: ok })])).ok).toBe(true)
+    }
     expect(rejected(spans([good({ attr_keys: ['a', 'b'], attr_values: ['1'] })])).message).toContain(
       'attr_keys and attr_values must have the same length (2 vs 1)',
     )

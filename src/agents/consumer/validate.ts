@@ -67,7 +67,8 @@ const describe = (v: unknown): string => {
 
 function uint64(v: unknown): string | number {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v) && BigInt(v) <= UINT64_MAX) return v
+  // Up to 19 digits always fits (< 10^19 < 2^64): only a 20-digit value needs the exact comparison.
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v) && (v.length < 20 || BigInt(v) <= UINT64_MAX)) return v
   throw new TypeError(`expected an unsigned 64-bit integer (number or decimal string), got ${describe(v)}`)
 }
 
@@ -79,6 +80,19 @@ function float(v: unknown): number {
     return /nan/i.test(v) ? Number.NaN : neg ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
   }
   throw new TypeError(`expected a number, got ${describe(v)}`)
+}
+
+const MAX_TIME_TEXT = MAX_TIME_NS.toString() // 19 digits
+
+/**
+ * 0 < ns <= MAX_TIME_NS for a value uint64() accepted, without a BigInt per row (that was measurable): numbers are
+ * safe integers (< 2^53, far below the maximum); decimal strings compare as text once leading zeros are gone.
+ */
+function timeInRange(ts: string | number): boolean {
+  if (typeof ts === 'number') return ts > 0
+  const digits = ts.charCodeAt(0) === 48 ? ts.replace(/^0+/, '') : ts
+  if (digits === '') return false
+  return digits.length !== MAX_TIME_TEXT.length ? digits.length < MAX_TIME_TEXT.length : digits <= MAX_TIME_TEXT
 }
 
 /** A checker per column type: returns the value to store (normalised) or throws TypeError with what was expected. */
@@ -174,9 +188,8 @@ function checkRow(row: Row, tenant: string, rules: TableRules): void {
   const timeCol = rules.spec.time.from
   const ts = row[timeCol]
   if (ts === undefined) throw new RowError('missing_column', `column ${timeCol} is required (the table is partitioned by it)`)
-  const ns = BigInt(ts as string | number)
-  if (ns <= 0n || ns > MAX_TIME_NS) {
-    throw new RowError('bad_value', `column ${timeCol}: ${ns} ns is outside 1970..2106, the range of the store's time column`)
+  if (!timeInRange(ts as string | number)) {
+    throw new RowError('bad_value', `column ${timeCol}: ${String(ts)} ns is outside 1970..2106, the range of the store's time column`)
   }
   for (const [k, v] of rules.pairs) {
     const a = row[k] as unknown[] | undefined

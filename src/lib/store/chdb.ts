@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises'
 import type { Session } from 'chdb'
 import type { HealthResult } from '../bus/types.js'
 import { AiopsError, DependencyError } from '../errors.js'
-import { Deduplicator, type InsertSettings } from './dedup.js'
+import { Deduplicator, type InsertBody, type InsertSettings } from './dedup.js'
 import { abortReason, messageOf, toStoreError } from './errors.js'
 import { parseJSONEachRow, quoteTable } from './sql.js'
 import type { InsertOptions, QueryOptions, Row, ServerInfo, Store } from './types.js'
@@ -44,6 +44,7 @@ export class ChdbStore implements Store {
   constructor(private readonly opts: ChdbStoreOptions) {
     this.dedup = new Deduplicator({
       dependency: 'chdb',
+      rowBinary: false, // chDB's raw insert takes text formats only
       select: (sql) => this.query(sql),
       write: (table, body, settings, signal) => this.write(table, body, settings, signal),
     })
@@ -108,7 +109,7 @@ export class ChdbStore implements Store {
 
   // ------------------------------------------------------------------------------------------------ internals
 
-  private write(table: string, body: Buffer, settings: InsertSettings, signal?: AbortSignal): Promise<void> {
+  private write(table: string, { body }: InsertBody, settings: InsertSettings, signal?: AbortSignal): Promise<void> {
     return this.serial('insert', signal, async (s) => {
       // Raw passthrough: the payload goes to the engine's parser as bytes, never re-parsed in JS. An abort only
       // settles the promise early; the engine finishes the write, so callers that may retry pass a dedupToken.

@@ -7,15 +7,16 @@
  *     regex, so they arrive as plain Errors; errors.ts reads the code from the text itself;
  *   - 64-bit integers are requested quoted in JSON (output_format_json_quote_64bit_integers=1: the default in
  *     18.16, no longer in 26.x), so UInt64 nanoseconds come back as exact strings.
- * Rows are encoded by us (sql.ts), not by the client's JSON.stringify, which throws on bigint.
+ * Rows are encoded by us, not by the client's JSON.stringify (which throws on bigint): RowBinary for the described
+ * tables (rowbinary.ts), JSONEachRow (sql.ts) for anything else.
  */
 import { Readable } from 'node:stream'
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
 import type { HealthResult } from '../bus/types.js'
 import { AiopsError } from '../errors.js'
-import { Deduplicator, type InsertSettings } from './dedup.js'
+import { Deduplicator, type InsertBody, type InsertSettings } from './dedup.js'
 import { abortReason, networkSummary, toStoreError } from './errors.js'
-import { bindParams, quoteString, quoteTable } from './sql.js'
+import { bindParams, quoteIdentifier, quoteString, quoteTable } from './sql.js'
 import type { InsertOptions, QueryOptions, Row, ServerInfo, Store } from './types.js'
 import { parseServerVersion, supportsQueryParams } from './version.js'
 
@@ -43,6 +44,7 @@ export class ClickHouseStore implements Store {
     this.client = this.makeClient(opts.database)
     this.dedup = new Deduplicator({
       dependency: 'clickhouse',
+      rowBinary: true,
       select: (sql) => this.run(`read for insert dedup`, () => this.rawQuery(sql, undefined)),
       write: (table, body, settings, signal) => this.write(table, body, settings, signal),
     })
@@ -161,12 +163,13 @@ export class ClickHouseStore implements Store {
     return rs.json<T>()
   }
 
-  /** One INSERT ... FORMAT JSONEachRow with the body streamed as-is; the response is drained so the socket is reused. */
-  private async write(table: string, body: Buffer, settings: InsertSettings, signal?: AbortSignal): Promise<void> {
+  /** One INSERT with the body streamed as-is; the response is drained so the socket is reused. */
+  private async write(table: string, insert: InsertBody, settings: InsertSettings, signal?: AbortSignal): Promise<void> {
     await this.ensureDatabase()
+    const target = insert.format === 'RowBinary' ? `${quoteTable(table)} (${insert.columns.map(quoteIdentifier).join(', ')})` : quoteTable(table)
     const r = await this.client.exec({
-      query: `INSERT INTO ${quoteTable(table)} FORMAT JSONEachRow`,
-      values: Readable.from([body]),
+      query: `INSERT INTO ${target} FORMAT ${insert.format}`,
+      values: Readable.from([insert.body]),
       clickhouse_settings: settings,
       ...(signal ? { abort_signal: signal } : {}),
     })
