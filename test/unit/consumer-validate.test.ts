@@ -24,6 +24,24 @@ describe('consumer record validation', () => {
     expect(m).toMatchObject({ ok: true, table: 'metric_points' })
   })
 
+  it('gives the same rows and the same rejections for v1 (row objects) and v2 (column arrays) envelopes', () => {
+    const v1 = (rows: Row[]): ConsumedRecord => rec(Buffer.from(JSON.stringify({ v: 1, signal: 'traces', tenant: 'acme', rows })))
+    const cases: Row[][] = [
+      [good(), good({ span_id: 'x', tenant_id: undefined, sample_weight: 0.5 })],
+      [good(), good({ http_status: 'x' })],
+      [good({ nope: 1 })],
+      [good({ tenant_id: 'other' })],
+      [good({ attr_keys: ['a'], attr_values: [] })],
+      [good({ start_time_ns: undefined })],
+    ]
+    for (const rows of cases) {
+      const a = decodeRecord(v1(rows.map((r) => JSON.parse(JSON.stringify(r)) as Row)))
+      const b = decodeRecord(spans(rows))
+      const strip = (d: ReturnType<typeof decodeRecord>): unknown => (d.ok ? { ...d, record: undefined, rows: d.rows.map((r) => ({ ...r })) } : { ...d, record: undefined })
+      expect(strip(b)).toEqual(strip(a))
+    }
+  })
+
   it('names the envelope problem: not JSON, wrong version, signal or tenant, rows not objects', () => {
     expect(rejected(rec(Buffer.from([0xff, 0x00, 0x13])))).toMatchObject({ reason: 'not_json' })
     expect(rejected(rec(Buffer.from('{"v":9,"signal":"traces","tenant":"a","rows":[]}')))).toMatchObject({ reason: 'bad_version' })

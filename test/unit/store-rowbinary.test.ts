@@ -146,3 +146,25 @@ describe('RowBinary encoder', () => {
     }
   })
 })
+
+describe('JSONCompactEachRow encoder (chDB)', () => {
+  it('writes rows as arrays in column order, defaults filled, stamp last', async () => {
+    const { compactJsonEncoder } = await import('../../src/lib/store/compact-json.js')
+    const enc = compactJsonEncoder(SPEC)
+    const stamp = { tokenColumn: 'dedup_token', token: 'tok', seqColumn: 'dedup_seq', seq: (i: number) => i + 1 }
+    const body = enc.encode([{ s: 'a"ü', n: '1700000000123456789', xs: ['1', 2] }, { n: 3, code: 404, w: 0.5 }], stamp)!
+    expect(JSON.parse(`[${body.toString()}]`)).toEqual([
+      ['a"ü', '1700000000123456789', 0, 1, ['1', 2], 'tok', 1],
+      ['', 3, 404, 0.5, [], 'tok', 2],
+    ])
+    expect(enc.columns()).toEqual(['s', 'n', 'code', 'w', 'xs'])
+  })
+
+  it('gives up (null) where JSON cannot spell the value or the key is no column', async () => {
+    const { compactJsonEncoder } = await import('../../src/lib/store/compact-json.js')
+    const enc = compactJsonEncoder(SPEC)
+    for (const bad of [{ w: Number.NaN }, { w: Infinity }, { n: 5n }, { s: 1 }, { code: true }, { xs: ['x'] }, { s: 'a', typo: 1 }]) {
+      expect(enc.encode([bad as Row])).toBeNull()
+    }
+  })
+})

@@ -10,6 +10,7 @@
 import type { Bus } from '../../lib/bus/types.js'
 import { controlKey, encodeControl, type ControlMessage } from '../../lib/control.js'
 import type { Logger } from '../../lib/telemetry/logger.js'
+import { nsRange } from '../../lib/store/dedup.js'
 import { tableSpec } from '../../lib/store/tables.js'
 import type { Row } from '../../lib/store/types.js'
 
@@ -28,16 +29,16 @@ export function ingestedRanges(byTable: Map<string, Array<{ tenant: string; rows
     const col = tableSpec(table)?.time.from
     if (!col) continue
     for (const g of groups) {
-      for (const row of g.rows) {
-        const ns = BigInt(row[col] as string | number)
-        const key = `${g.tenant}\u0000${table}`
-        const r = out.get(key)
-        if (!r) out.set(key, { tenant: g.tenant, table, from: ns, to: ns, rows: 1 })
-        else {
-          if (ns < r.from) r.from = ns
-          if (ns > r.to) r.to = ns
-          r.rows++
-        }
+      // Validated rows always carry the time column; nsRange compares the decimal text (no BigInt per row).
+      const range = nsRange(g.rows, col)
+      if (!range) continue
+      const key = `${g.tenant}\u0000${table}`
+      const r = out.get(key)
+      if (!r) out.set(key, { tenant: g.tenant, table, from: range[0], to: range[1], rows: g.rows.length })
+      else {
+        if (range[0] < r.from) r.from = range[0]
+        if (range[1] > r.to) r.to = range[1]
+        r.rows += g.rows.length
       }
     }
   }

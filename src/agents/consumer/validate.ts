@@ -7,7 +7,8 @@
  * the same rows from the same records, or the batch's dedup token would describe different data.
  */
 import type { ConsumedRecord } from '../../lib/bus/types.js'
-import { decodeEnvelope, EnvelopeError, SIGNAL_TABLE } from '../../lib/otlp/envelope.js'
+import { decodeEnvelopeParts, EnvelopeError, SIGNAL_TABLE, type EnvelopeParts } from '../../lib/otlp/envelope.js'
+import { decimalLess, isDigits, stripZeros } from '../../lib/store/decimal.js'
 import { tableSpec, type ColumnType, type TableSpec } from '../../lib/store/tables.js'
 import type { Row } from '../../lib/store/types.js'
 
@@ -68,7 +69,7 @@ const describe = (v: unknown): string => {
 function uint64(v: unknown): string | number {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v
   // Up to 19 digits always fits (< 10^19 < 2^64): only a 20-digit value needs the exact comparison.
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v) && (v.length < 20 || BigInt(v) <= UINT64_MAX)) return v
+  if (typeof v === 'string' && isDigits(v) && (v.length < 20 || BigInt(v) <= UINT64_MAX)) return v
   throw new TypeError(`expected an unsigned 64-bit integer (number or decimal string), got ${describe(v)}`)
 }
 
@@ -90,9 +91,8 @@ const MAX_TIME_TEXT = MAX_TIME_NS.toString() // 19 digits
  */
 function timeInRange(ts: string | number): boolean {
   if (typeof ts === 'number') return ts > 0
-  const digits = ts.charCodeAt(0) === 48 ? ts.replace(/^0+/, '') : ts
-  if (digits === '') return false
-  return digits.length !== MAX_TIME_TEXT.length ? digits.length < MAX_TIME_TEXT.length : digits <= MAX_TIME_TEXT
+  const digits = stripZeros(ts)
+  return digits !== '0' && !decimalLess(MAX_TIME_TEXT, digits)
 }
 
 /** A checker per column type: returns the value to store (normalised) or throws TypeError with what was expected. */
@@ -182,6 +182,35 @@ function checkRow(row: Row, tenant: string, rules: TableRules): void {
       throw new RowError('bad_value', `column ${key}: ${(err as Error).message}`)
     }
   }
+  checkRowRules(row, tenant, rules)
+}
+
+/**
+ * The v2 form of checkRow: the row arrives as an array in `cols` order with each column's check looked up once per
+ * message (`checks`), and the row object is built from the checked values. Same checks, order and messages.
+ */
+function checkArrayRow(vals: unknown[], cols: string[], checks: ReadonlyArray<Check | undefined>, tenant: string, rules: TableRules): Row {
+  const row: Row = {}
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i]
+    if (v === null || v === undefined) continue // v2: null is "no such column in this row"
+    const check = checks[i]
+    const key = cols[i]!
+    if (!check) {
+      throw new RowError('unknown_column', `column ${key} is not in table ${rules.spec.name}; columns are ${[...rules.checks.keys()].join(', ')}`)
+    }
+    try {
+      row[key] = check(v)
+    } catch (err) {
+      throw new RowError('bad_value', `column ${key}: ${(err as Error).message}`)
+    }
+  }
+  checkRowRules(row, tenant, rules)
+  return row
+}
+
+/** The checks across columns: tenant_id (filled in when absent), the time column, parallel attribute arrays. */
+function checkRowRules(row: Row, tenant: string, rules: TableRules): void {
   const t = row.tenant_id
   if (t === undefined) row.tenant_id = tenant
   else if (t !== tenant) throw new RowError('tenant_mismatch', `row tenant_id ${describe(t)} differs from the envelope's tenant ${describe(tenant)}`)
@@ -202,25 +231,33 @@ function checkRow(row: Row, tenant: string, rules: TableRules): void {
 
 /** Decodes and validates one bus record. Never throws: a bad record comes back as {ok:false, reason, message}. */
 export function decodeRecord(record: ConsumedRecord): DecodedRecord {
-  let envelope
+  let envelope: EnvelopeParts
   try {
-    envelope = decodeEnvelope(record.value)
+    envelope = decodeEnvelopeParts(record.value)
   } catch (err) {
     if (err instanceof EnvelopeError) return { ok: false, record, reason: err.reason, message: err.message }
     return { ok: false, record, reason: 'not_json', message: (err as Error).message }
   }
   const table = SIGNAL_TABLE[envelope.signal]
   const rules = rulesFor(table)
-  const rows = envelope.rows
-  for (let i = 0; i < rows.length; i++) {
-    try {
-      checkRow(rows[i]!, envelope.tenant, rules)
-    } catch (err) {
-      if (!(err instanceof RowError)) throw err
-      return { ok: false, record, reason: err.reason, message: `row ${i}: ${err.message}` }
+  const { tenant } = envelope
+  let rows: Row[]
+  let i = 0
+  try {
+    if (envelope.v === 1) {
+      rows = envelope.rows
+      for (; i < rows.length; i++) checkRow(rows[i]!, tenant, rules)
+    } else {
+      const { cols, rows: arrays } = envelope
+      const checks = cols.map((c) => rules.checks.get(c))
+      rows = new Array<Row>(arrays.length)
+      for (; i < arrays.length; i++) rows[i] = checkArrayRow(arrays[i]!, cols, checks, tenant, rules)
     }
+  } catch (err) {
+    if (!(err instanceof RowError)) throw err
+    return { ok: false, record, reason: err.reason, message: `row ${i}: ${err.message}` }
   }
   return envelope.id === undefined
-    ? { ok: true, record, table, tenant: envelope.tenant, rows }
-    : { ok: true, record, table, tenant: envelope.tenant, id: envelope.id, rows }
+    ? { ok: true, record, table, tenant, rows }
+    : { ok: true, record, table, tenant, id: envelope.id, rows }
 }

@@ -90,7 +90,22 @@ function columnarUnion(rows: Row[]): { cols: string[]; rows: unknown[][] } {
   return { cols: [...index.keys()], rows: out }
 }
 
+/**
+ * A decoded envelope before v2 rows become objects: the consumer validates v2 rows as arrays (column checks resolved
+ * once per message, not once per value) and builds each row object once. v1 rows are objects already.
+ */
+export type EnvelopeParts = Omit<BusEnvelope, 'rows'> & ({ v: 1; rows: Row[] } | { v: 2; cols: string[]; rows: unknown[][] })
+
 export function decodeEnvelope(value: Buffer): BusEnvelope {
+  const p = decodeEnvelopeParts(value)
+  const rows = p.v === 1 ? p.rows : rowsFromColumns(p.cols, p.rows)
+  const out: BusEnvelope = { v: p.v, signal: p.signal, tenant: p.tenant, rows }
+  if (p.id !== undefined) out.id = p.id
+  return out
+}
+
+/** Everything decodeEnvelope checks (the same EnvelopeErrors), without making v2 rows into objects. */
+export function decodeEnvelopeParts(value: Buffer): EnvelopeParts {
   let parsed: unknown
   try {
     parsed = JSON.parse(value.toString('utf8'))
@@ -103,10 +118,9 @@ export function decodeEnvelope(value: Buffer): BusEnvelope {
   if (!SIGNALS.includes(e.signal as Signal)) throw new EnvelopeError('bad_signal', `signal ${String(e.signal)} is not one of ${SIGNALS.join(', ')}`)
   if (e.id !== undefined && (typeof e.id !== 'string' || e.id === '')) throw new EnvelopeError('bad_id', 'id must be a non-empty string when present')
   if (typeof e.tenant !== 'string' || e.tenant === '') throw new EnvelopeError('bad_tenant', 'tenant must be a non-empty string')
-  const rows = e.v === 1 ? objectRows(e.rows) : rowsFromColumns(e.cols, e.rows)
-  const out: BusEnvelope = { v: e.v!, signal: e.signal!, tenant: e.tenant, rows }
-  if (e.id !== undefined) out.id = e.id
-  return out
+  const head = { signal: e.signal!, tenant: e.tenant, ...(e.id !== undefined ? { id: e.id } : {}) }
+  if (e.v === 1) return { v: 1, ...head, rows: objectRows(e.rows) }
+  return { v: 2, ...head, ...columnRows(e.cols, e.rows) }
 }
 
 function objectRows(rows: unknown): Row[] {
@@ -116,20 +130,27 @@ function objectRows(rows: unknown): Row[] {
   return rows as Row[]
 }
 
-/** v2 → row objects; a null value means "no such column in this row" (rows never hold null values). */
-function rowsFromColumns(cols: unknown, rows: unknown): Row[] {
-  // '__proto__' would set the row's prototype on assignment below (JSON.parse makes it a plain key; we do not).
+/** The v2 shape checks: distinct column names (never __proto__), rows as arrays of at most one value per column. */
+function columnRows(cols: unknown, rows: unknown): { cols: string[]; rows: unknown[][] } {
+  // '__proto__' would set a row's prototype on assignment when rows become objects (JSON.parse makes it a plain key).
   if (!Array.isArray(cols) || !cols.every((c) => typeof c === 'string' && c !== '' && c !== '__proto__') || new Set(cols).size !== cols.length) {
     throw new EnvelopeError('bad_rows', 'cols must be an array of distinct non-empty column names (not __proto__)')
   }
   if (!Array.isArray(rows)) throw new EnvelopeError('bad_rows', 'rows must be an array of arrays')
-  const names = cols as string[]
-  const out: Row[] = new Array(rows.length)
   for (let r = 0; r < rows.length; r++) {
     const vals = rows[r] as unknown
-    if (!Array.isArray(vals) || vals.length > names.length) {
-      throw new EnvelopeError('bad_rows', `row ${r} must be an array of at most ${names.length} values (one per column)`)
+    if (!Array.isArray(vals) || vals.length > cols.length) {
+      throw new EnvelopeError('bad_rows', `row ${r} must be an array of at most ${cols.length} values (one per column)`)
     }
+  }
+  return { cols: cols as string[], rows: rows as unknown[][] }
+}
+
+/** v2 → row objects; a null value means "no such column in this row" (rows never hold null values). */
+function rowsFromColumns(names: string[], rows: unknown[][]): Row[] {
+  const out: Row[] = new Array(rows.length)
+  for (let r = 0; r < rows.length; r++) {
+    const vals = rows[r]!
     const row: Row = {}
     for (let i = 0; i < vals.length; i++) if (vals[i] !== null) row[names[i]!] = vals[i]
     out[r] = row

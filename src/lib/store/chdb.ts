@@ -44,7 +44,7 @@ export class ChdbStore implements Store {
   constructor(private readonly opts: ChdbStoreOptions) {
     this.dedup = new Deduplicator({
       dependency: 'chdb',
-      rowBinary: false, // chDB's raw insert takes text formats only
+      positionalFormat: 'JSONCompactEachRow', // chDB's raw insert takes text formats only
       select: (sql) => this.query(sql),
       write: (table, body, settings, signal) => this.write(table, body, settings, signal),
     })
@@ -109,11 +109,13 @@ export class ChdbStore implements Store {
 
   // ------------------------------------------------------------------------------------------------ internals
 
-  private write(table: string, { body }: InsertBody, settings: InsertSettings, signal?: AbortSignal): Promise<void> {
+  private write(table: string, insert: InsertBody, settings: InsertSettings, signal?: AbortSignal): Promise<void> {
     return this.serial('insert', signal, async (s) => {
       // Raw passthrough: the payload goes to the engine's parser as bytes, never re-parsed in JS. An abort only
       // settles the promise early; the engine finishes the write, so callers that may retry pass a dedupToken.
-      await s.insert({ table, values: body, format: 'JSONEachRow', settings, ...(signal ? { signal } : {}) })
+      if (insert.format === 'RowBinary') throw new Error('chDB raw inserts take text formats only') // positionalFormat says so
+      const columns = insert.format === 'JSONEachRow' ? {} : { columns: insert.columns }
+      await s.insert({ table, values: insert.body, format: insert.format, ...columns, settings, ...(signal ? { signal } : {}) })
     })
   }
 

@@ -44,7 +44,7 @@ export class ClickHouseStore implements Store {
     this.client = this.makeClient(opts.database)
     this.dedup = new Deduplicator({
       dependency: 'clickhouse',
-      rowBinary: true,
+      positionalFormat: 'RowBinary',
       select: (sql) => this.run(`read for insert dedup`, () => this.rawQuery(sql, undefined)),
       write: (table, body, settings, signal) => this.write(table, body, settings, signal),
     })
@@ -166,7 +166,7 @@ export class ClickHouseStore implements Store {
   /** One INSERT with the body streamed as-is; the response is drained so the socket is reused. */
   private async write(table: string, insert: InsertBody, settings: InsertSettings, signal?: AbortSignal): Promise<void> {
     await this.ensureDatabase()
-    const target = insert.format === 'RowBinary' ? `${quoteTable(table)} (${insert.columns.map(quoteIdentifier).join(', ')})` : quoteTable(table)
+    const target = insert.format !== 'JSONEachRow' ? `${quoteTable(table)} (${insert.columns.map(quoteIdentifier).join(', ')})` : quoteTable(table)
     const r = await this.client.exec({
       query: `INSERT INTO ${target} FORMAT ${insert.format}`,
       values: Readable.from([insert.body]),

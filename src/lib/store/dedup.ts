@@ -33,7 +33,9 @@
  * so behaviour does not depend on the server version.
  */
 import { DependencyError, UsageError } from '../errors.js'
-import { rowBinaryEncoder, type RowBinaryEncoder } from './rowbinary.js'
+import { compactJsonEncoder } from './compact-json.js'
+import { decimalLess, isDigits, stripZeros } from './decimal.js'
+import { rowBinaryEncoder } from './rowbinary.js'
 import { encodeJSONEachRow, quoteString, quoteTable, splitTable, type RowStamp } from './sql.js'
 import { DEDUP_SEQ_COLUMN, DEDUP_TOKEN_COLUMN } from './schema.js'
 import { rowDefaults, tableSpec, type TableSpec } from './tables.js'
@@ -41,15 +43,26 @@ import type { Row, ServerInfo } from './types.js'
 
 export type InsertSettings = Record<string, string | number>
 
-/** One insert's body: JSONEachRow (any table), or RowBinary of the named columns (described tables, see rowbinary.ts). */
+/** Formats for the described tables (tables.ts): column-ordered, no key per value; the INSERT names the columns. */
+export type PositionalFormat = 'RowBinary' | 'JSONCompactEachRow'
+
+/** One insert's body: JSONEachRow (any table, any value), or a positional format with its column list. */
 export type InsertBody =
   | { format: 'JSONEachRow'; body: Buffer }
-  | { format: 'RowBinary'; body: Buffer; columns: readonly string[] }
+  | { format: PositionalFormat; body: Buffer; columns: readonly string[] }
+
+interface PositionalEncoder {
+  columns(stamp?: RowStamp): string[]
+  encode(rows: readonly Row[], stamp?: RowStamp): Buffer | null
+}
 
 export interface DedupBackend {
   readonly dependency: 'clickhouse' | 'chdb'
-  /** The backend can send RowBinary bodies (the ClickHouse server; chDB's raw insert takes text formats only). */
-  readonly rowBinary: boolean
+  /**
+   * What the described tables are written in: RowBinary on a ClickHouse server (rowbinary.ts), JSONCompactEachRow
+   * on chDB, whose raw insert takes text formats only (compact-json.ts).
+   */
+  readonly positionalFormat: PositionalFormat
   /** A read through the backend's own error mapping; returns JSONEachRow rows. */
   select<T>(sql: string): Promise<T[]>
   /** Writes one body into `table` with these settings. */
@@ -71,17 +84,21 @@ export class Deduplicator {
   private readonly modes = new Map<string, Promise<Mode>>()
   private readonly locks = new Map<string, Promise<void>>()
   private noDedup?: Promise<InsertSettings>
-  private readonly encoders = new Map<string, RowBinaryEncoder>()
+  private readonly encoders = new Map<string, PositionalEncoder>()
 
   constructor(private readonly backend: DedupBackend) {}
 
-  /** RowBinary where the backend takes it and every value fits its column; JSONEachRow otherwise (same rows, same result). */
+  /**
+   * The backend's positional format for a described table when every value fits its column; JSONEachRow otherwise,
+   * which stores the same rows (the fast encoders give up rather than guess; see their module comments).
+   */
   private encode(rows: readonly Row[], spec: TableSpec | undefined, defaults: Row | undefined, stamp?: RowStamp): InsertBody {
-    if (spec && this.backend.rowBinary) {
+    if (spec) {
+      const format = this.backend.positionalFormat
       let enc = this.encoders.get(spec.name)
-      if (!enc) this.encoders.set(spec.name, (enc = rowBinaryEncoder(spec)))
+      if (!enc) this.encoders.set(spec.name, (enc = format === 'RowBinary' ? rowBinaryEncoder(spec) : compactJsonEncoder(spec)))
       const body = enc.encode(rows, stamp)
-      if (body) return { format: 'RowBinary', body, columns: enc.columns(stamp) }
+      if (body) return { format, body, columns: enc.columns(stamp) }
     }
     return { format: 'JSONEachRow', body: encodeJSONEachRow(rows, { ...(defaults ? { defaults } : {}), ...(stamp ? { stamp } : {}) }) }
   }
@@ -215,7 +232,7 @@ export function nsRange(rows: readonly Row[], column: string): [bigint, bigint] 
   for (const r of rows) {
     const v = r[column]
     let s: string
-    if (typeof v === 'string' && /^\d{1,20}$/.test(v)) s = v.length > 1 && v.charCodeAt(0) === 48 ? v.replace(/^0+(?=\d)/, '') : v
+    if (typeof v === 'string' && isDigits(v)) s = stripZeros(v)
     else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) s = String(v)
     else if (typeof v === 'bigint' && v >= 0n) s = v.toString()
     else return undefined
@@ -223,9 +240,4 @@ export function nsRange(rows: readonly Row[], column: string): [bigint, bigint] 
     if (max === undefined || decimalLess(max, s)) max = s
   }
   return min === undefined || max === undefined ? undefined : [BigInt(min), BigInt(max)]
-}
-
-/** a < b for decimal strings without leading zeros. */
-function decimalLess(a: string, b: string): boolean {
-  return a.length !== b.length ? a.length < b.length : a < b
 }
