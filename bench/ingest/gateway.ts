@@ -6,7 +6,8 @@
  *   - combined limit: one process doing both, per core = 1 / (1/http + 1/kafka) — the work the gateway cannot avoid.
  * Each server side runs in its own process (bench/ingest/gateway-server.ts) so "spans/s per core" is spans divided by
  * that process's CPU seconds. Peak = closed loop (N clients back to back); then an open loop at 70% of the peak rate
- * gives the latency at a sustainable load.
+ * gives the latency at a sustainable load, and the raw node:http server driven at that same rate gives the machine's
+ * latency floor beside it.
  *
  *   npx tsx bench/ingest/gateway.ts [--duration S] [--clients N] [--compression gzip|none] [--gzip-level 1-9] [--profile]
  *
@@ -151,6 +152,17 @@ async function main(): Promise<void> {
       rows.push(await measure(gw, 'gateway', f, `open ${Math.round(reqPerS)} req/s (70% of peak)`, () => openLoop(target(gw.url!, f), reqPerS, durationS)))
     }
     await gw.stop()
+
+    // The latency floor of this machine at the same open-loop rates: a server that does nothing but read the body,
+    // driven by the same generator. Its p99 is what scheduling on the shared cores costs before the gateway does any work.
+    log('latency floor: raw node:http at the gateway\'s 70% rates')
+    const floor = await spawn(['http'])
+    for (const f of ['protobuf', 'json'] as const) {
+      const at70 = rows.find((r) => r.scenario === 'gateway' && r.format === f && r.mode.includes('70%'))!
+      const reqPerS = Math.max(1, at70.spansPerS / SPANS)
+      rows.push(await measure(floor, 'raw node:http', f, `open ${Math.round(reqPerS)} req/s (gateway's 70% rate)`, () => openLoop(target(floor.url!, f), reqPerS, durationS)))
+    }
+    await floor.stop()
   } finally {
     await kafka.stop()
   }
@@ -158,7 +170,7 @@ async function main(): Promise<void> {
   const find = (scenario: string, format: Row['format'], mode = ''): Row => rows.find((r) => r.scenario === scenario && r.format === format && r.mode.includes(mode))!
   const kafkaLimit = find('raw kafkajs', '-').spansPerCoreS
   const comparisons = (['protobuf', 'json'] as const).map((f) => {
-    const httpLimit = find('raw node:http', f).spansPerCoreS
+    const httpLimit = find('raw node:http', f, 'closed').spansPerCoreS
     const combined = Math.round(1 / (1 / httpLimit + 1 / kafkaLimit))
     const peak = find('gateway', f, 'peak')
     const at70 = find('gateway', f, '70%')
@@ -170,6 +182,8 @@ async function main(): Promise<void> {
       combinedLimitPerCoreS: combined,
       vsCombinedLimit: round(peak.spansPerCoreS / combined),
       p99MsAt70: at70.p99Ms,
+      /** p99 of the raw node:http server at the same open-loop rate: the machine's floor under this generator. */
+      floorP99MsAt70: find('raw node:http', f, '70% rate').p99Ms,
       goals: { perCore50k: peak.spansPerCoreS >= 50_000, vsLimit08: peak.spansPerCoreS >= 0.8 * combined, p99Under20ms: (at70.p99Ms ?? Infinity) < 20 },
     }
   })
@@ -195,7 +209,7 @@ async function main(): Promise<void> {
   for (const c of comparisons) {
     console.log(
       `${c.format}: gateway ${c.gatewaySpansPerCoreS} spans/s/core = ${c.vsCombinedLimit} × limit ${c.combinedLimitPerCoreS} ` +
-        `(http ${c.httpLimitPerCoreS}, kafka ${c.kafkaLimitPerCoreS}); p99 at 70% ${c.p99MsAt70} ms; goals ${JSON.stringify(c.goals)}`,
+        `(http ${c.httpLimitPerCoreS}, kafka ${c.kafkaLimitPerCoreS}); p99 at 70% ${c.p99MsAt70} ms (raw node:http at that rate: ${c.floorP99MsAt70} ms); goals ${JSON.stringify(c.goals)}`,
     )
   }
   if (profile) printSummary(profile, (l) => console.log(l))
