@@ -5,7 +5,7 @@
  * loop, of the same rows in batches of the size the consumer actually inserted. Optional: the production path, a
  * 3-broker Kafka mock cluster into the ClickHouse server.
  *
- *   npx tsx bench/ingest/consumer.ts [--duration S] [--rows N] [--no-kafka]
+ *   npx tsx bench/ingest/consumer.ts [--duration S] [--rows N] [--rounds R] [--no-kafka]
  *
  * --duration sizes the run (rows = 60,000 × S unless --rows is given; default 20 s) and bounds each scenario at
  * 6 × S. Prints a table and writes bench/results/consumer.json. Goals (issue #3): ≥ 200K rows/s per core and
@@ -25,11 +25,20 @@ import { startKafka } from '../../test/support/kafka.js'
 import { feed, rowsPerCoreS, rowsPerS, runConsumer, runRawChdb, runRawClickHouse, type RunStats } from '../lib/consumer-bench.js'
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '20' }, rows: { type: 'string' }, 'no-kafka': { type: 'boolean', default: false } },
+  options: {
+    duration: { type: 'string', default: '20' },
+    rows: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    'no-kafka': { type: 'boolean', default: false },
+  },
 })
+// The consumer and its raw loop run in alternating rounds and the ratio is the median of the rounds' ratios: on a
+// shared machine one pair of back-to-back runs swings ±20%, a median of paired rounds far less.
+const rounds = Math.max(1, Number(values.rounds) || 1)
 const durationS = Number(values.duration)
 const rows = values.rows ? Number(values.rows) : Math.round(60_000 * durationS)
 const timeoutS = 6 * durationS
+const perRound = Math.max(1, Math.round(rows / rounds))
 const TOPIC = 'bench.traces'
 const env = (extra: Record<string, string>): Record<string, string> => ({
   AIOPS_BUS_TOPICS_TRACES: TOPIC,
@@ -49,19 +58,24 @@ async function clickhouseScenarios(): Promise<void> {
       return applySchema(s, { database: name }).then(() => s.close())
     }
     await Promise.all([db('bench_consumer'), db('bench_raw'), db('bench_kafka')])
-    const store = new ClickHouseStore({ url: ch.url, database: 'bench_consumer', requestTimeoutMs: 120_000 })
-    const bus = new MemoryBus({ partitions: 8 })
-    log(`clickhouse: filling the memory bus with ${rows} rows`)
-    await feed(rows, 'mch', (recs) => bus.produce(TOPIC, recs))
     const env0 = env({ AIOPS_STORE_BACKEND: 'clickhouse', AIOPS_STORE_CLICKHOUSE_URL: ch.url, AIOPS_STORE_CLICKHOUSE_DATABASE: 'bench_consumer' })
-    const consumer = await runConsumer({ scenario: 'consumer: memory bus → store', bus, store, database: 'bench_consumer', env: env0, rows, timeoutS })
-    await bus.close()
-    await store.close()
+    const pairs: Array<[RunStats, RunStats]> = []
+    for (let round = 0; round < rounds; round++) {
+      const store = new ClickHouseStore({ url: ch.url, database: 'bench_consumer', requestTimeoutMs: 120_000 })
+      const bus = new MemoryBus({ partitions: 8 })
+      log(`clickhouse round ${round + 1}/${rounds}: filling the memory bus with ${perRound} rows`)
+      await feed(perRound, `mch${round}`, (recs) => bus.produce(TOPIC, recs))
+      const consumer = await runConsumer({ scenario: 'consumer: memory bus → store', bus, store, database: 'bench_consumer', env: env0, rows: perRound, timeoutS })
+      await bus.close()
+      await store.close()
+      const batch = Math.max(1, Math.round(consumer.rows / Math.max(1, consumer.inserts)))
+      log(`clickhouse round ${round + 1}/${rounds}: raw loop, batches of ${batch}`)
+      pairs.push([consumer, await runRawClickHouse(ch.url, 'bench_raw.spans', perRound, batch, `rch${round}`)])
+    }
+    const [consumer, raw] = combine(pairs)
     const batch = Math.max(1, Math.round(consumer.rows / Math.max(1, consumer.inserts)))
-    log(`clickhouse: raw loop, batches of ${batch}`)
-    const raw = await runRawClickHouse(ch.url, 'bench_raw.spans', rows, batch, 'rch')
-    const rawParse = await runRawClickHouse(ch.url, 'bench_raw.spans', rows, batch, 'rcp', true)
-    results.push(compare(consumer, raw), raw, rawParse)
+    const rawParse = await runRawClickHouse(ch.url, 'bench_raw.spans', perRound, batch, 'rcp', true)
+    results.push(consumer, raw, rawParse)
 
     if (!values['no-kafka']) {
       // The mock keeps only ~5 MB per partition (it drops older record batches): 16 partitions, ≤ 100K rows (~45 MB).
@@ -89,27 +103,54 @@ async function clickhouseScenarios(): Promise<void> {
 async function chdbScenarios(): Promise<void> {
   const path = await mkdtemp(join(tmpdir(), 'aiops-bench-chdb-'))
   try {
-    const store = new ChdbStore({ path, database: 'bench_consumer' })
-    await applySchema(store, { database: 'bench_consumer' })
-    await applySchema(store, { database: 'bench_raw' })
-    const bus = new MemoryBus({ partitions: 8 })
-    log(`chdb: filling the memory bus with ${rows} rows`)
-    await feed(rows, 'mcd', (recs) => bus.produce(TOPIC, recs))
+    const setup = new ChdbStore({ path, database: 'bench_consumer' })
+    await applySchema(setup, { database: 'bench_consumer' })
+    await applySchema(setup, { database: 'bench_raw' })
+    await setup.close()
     const env0 = env({ AIOPS_STORE_BACKEND: 'chdb', AIOPS_STORE_CHDB_PATH: path, AIOPS_STORE_CHDB_DATABASE: 'bench_consumer' })
-    const consumer = await runConsumer({ scenario: 'consumer: memory bus → store', bus, store, database: 'bench_consumer', env: env0, rows, timeoutS })
-    await bus.close()
-    await store.close() // chDB: one open connection per process; the raw loop opens the same path next
-    const batch = Math.max(1, Math.round(consumer.rows / Math.max(1, consumer.inserts)))
-    log(`chdb: raw loop, batches of ${batch}`)
-    const raw = await runRawChdb(path, 'bench_raw.spans', rows, batch, 'rcd')
-    results.push(compare(consumer, raw), raw)
+    const pairs: Array<[RunStats, RunStats]> = []
+    for (let round = 0; round < rounds; round++) {
+      const store = new ChdbStore({ path, database: 'bench_consumer' })
+      const bus = new MemoryBus({ partitions: 8 })
+      log(`chdb round ${round + 1}/${rounds}: filling the memory bus with ${perRound} rows`)
+      await feed(perRound, `mcd${round}`, (recs) => bus.produce(TOPIC, recs))
+      const consumer = await runConsumer({ scenario: 'consumer: memory bus → store', bus, store, database: 'bench_consumer', env: env0, rows: perRound, timeoutS })
+      await bus.close()
+      await store.close() // chDB: one open connection per process; the raw loop opens the same path next
+      const batch = Math.max(1, Math.round(consumer.rows / Math.max(1, consumer.inserts)))
+      log(`chdb round ${round + 1}/${rounds}: raw loop, batches of ${batch}`)
+      pairs.push([consumer, await runRawChdb(path, 'bench_raw.spans', perRound, batch, `rcd${round}`)])
+    }
+    const [consumer, raw] = combine(pairs)
+    results.push(consumer, raw)
   } finally {
     await rm(path, { recursive: true, force: true })
   }
 }
 
-function compare(consumer: RunStats, raw: RunStats): RunStats & { vsRawPerCore: number; vsRawWall: number } {
-  return { ...consumer, vsRawPerCore: rowsPerCoreS(consumer) / rowsPerCoreS(raw), vsRawWall: rowsPerS(consumer) / rowsPerS(raw) }
+/**
+ * Sums the rounds of each side and sets the consumer's ratios to the median of the rounds' ratios (each round's
+ * consumer against the raw loop run right after it); the per-round ratios go in the note.
+ */
+function combine(pairs: Array<[RunStats, RunStats]>): [RunStats & { vsRawPerCore: number; vsRawWall: number }, RunStats] {
+  const sum = (runs: RunStats[]): RunStats => ({
+    ...runs[0]!,
+    rows: runs.reduce((n, r) => n + r.rows, 0),
+    wallS: runs.reduce((n, r) => n + r.wallS, 0),
+    cpuS: runs.reduce((n, r) => n + r.cpuS, 0),
+    inserts: runs.reduce((n, r) => n + r.inserts, 0),
+  })
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  const perCore = pairs.map(([c, r]) => rowsPerCoreS(c) / rowsPerCoreS(r))
+  const wall = pairs.map(([c, r]) => rowsPerS(c) / rowsPerS(r))
+  const timedOut = pairs.map(([c]) => c.note).find(Boolean)
+  const consumer = {
+    ...sum(pairs.map((p) => p[0])),
+    vsRawPerCore: median(perCore),
+    vsRawWall: median(wall),
+    note: `${timedOut ? `${timedOut}; ` : ''}per-core ratio by round ${perCore.map((x) => `${x.toFixed(2)}×`).join(', ')} (median shown)`,
+  }
+  return [consumer, sum(pairs.map((p) => p[1]))]
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
@@ -138,7 +179,7 @@ await writeFile(out, JSON.stringify({
   bench: 'consumer',
   at: new Date().toISOString(),
   machine: { cores: cpus().length, model: cpus()[0]?.model, loadavg: loadavg() },
-  settings: { rows, durationS, rowsPerRecord: 10, batch: 'consumer defaults (50,000 rows / 1 s / idle 10 ms)', memoryBusPartitions: 8 },
+  settings: { rows, rounds, durationS, rowsPerRecord: 10, batch: 'consumer defaults (50,000 rows / 1 s / idle 10 ms)', memoryBusPartitions: 8 },
   goals: { rowsPerCorePerS: 200_000, vsRaw: 0.8 },
   results: results.map((r) => ({ ...r, rowsPerS: rowsPerS(r), rowsPerCorePerS: rowsPerCoreS(r), rowsPerInsert: r.rows / Math.max(1, r.inserts) })),
 }, null, 2))

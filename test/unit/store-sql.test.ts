@@ -85,6 +85,9 @@ describe('dedup pruning range', () => {
     expect(nsRange([{ t: '1700000000123456789' }, { t: 5n }, { t: 7 }], 't')).toEqual([5n, 1700000000123456789n])
     expect(nsRange([{ t: '1' }, {}], 't')).toBeUndefined()
     expect(nsRange([{ t: 1.7e18 + 1 }], 't')).toBeUndefined() // not a safe integer: the stored value is unknown
+    expect(nsRange([{ t: '0042' }, { t: '9' }, { t: '100' }], 't')).toEqual([9n, 100n]) // leading zeros do not count
+    expect(nsRange([{ t: '5' }, { t: 'zz' }], 't')).toBeUndefined() // a non-digit string wins a comparison: no range
+    expect(nsRange([{ t: '5' }, { t: '6' }, { t: '1e3' }], 't')).toBeUndefined()
   })
 })
 

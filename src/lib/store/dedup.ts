@@ -197,7 +197,9 @@ export class Deduplicator {
       if (range) conds.push(`${t} >= toDateTime(${range[0] / 1_000_000_000n}) AND ${t} < toDateTime(${range[1] / 1_000_000_000n + 1n})`)
       for (const col of spec.dedupPrune) {
         const values = new Set<string>()
-        if (!rows.every((r) => typeof r[col] === 'string' && values.add(r[col] as string))) continue
+        let last: unknown
+        // Rows come grouped by record, so most rows repeat the previous row's value: skip the Set for those.
+        if (!rows.every((r) => { const v = r[col]; return typeof v === 'string' && (v === last || values.add((last = v))) })) continue
         if (values.size <= MAX_PRUNE_VALUES) conds.push(`\`${col}\` IN (${[...values].map(quoteString).join(', ')})`)
       }
     }
@@ -223,8 +225,10 @@ export class Deduplicator {
 
 /**
  * [min, max] of an integer-nanosecond column over the rows, or undefined if any row lacks a usable value. Decimal
- * strings are compared as text (length first, leading zeros stripped) and only the two winners become bigints: a
- * BigInt per row was a measurable share of the consumer's CPU.
+ * strings are compared as text (length first, leading zeros stripped) and only the two winners are checked and made
+ * bigints: a BigInt or a digit check per row was a measurable share of the consumer's CPU. A non-digit string either
+ * wins a comparison (and fails the final check: undefined) or loses them all; it cannot be stored in a UInt64 column
+ * anyway, so leaving it out of the range is safe.
  */
 export function nsRange(rows: readonly Row[], column: string): [bigint, bigint] | undefined {
   let min: string | undefined
@@ -232,12 +236,13 @@ export function nsRange(rows: readonly Row[], column: string): [bigint, bigint] 
   for (const r of rows) {
     const v = r[column]
     let s: string
-    if (typeof v === 'string' && isDigits(v)) s = stripZeros(v)
+    if (typeof v === 'string') s = stripZeros(v)
     else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) s = String(v)
     else if (typeof v === 'bigint' && v >= 0n) s = v.toString()
     else return undefined
     if (min === undefined || decimalLess(s, min)) min = s
     if (max === undefined || decimalLess(max, s)) max = s
   }
-  return min === undefined || max === undefined ? undefined : [BigInt(min), BigInt(max)]
+  if (min === undefined || max === undefined || !isDigits(min) || !isDigits(max)) return undefined
+  return [BigInt(min), BigInt(max)]
 }
