@@ -9,8 +9,8 @@
  * to JSONEachRow, whose encoder spells those cases.
  */
 import { isDigits } from './decimal.js'
-import type { RowStamp } from './sql.js'
-import type { ColumnType, TableSpec } from './tables.js'
+import type { PositionalEncoder } from './sql.js'
+import { columnZero, type ColumnType, type TableSpec } from './tables.js'
 import type { Row } from './types.js'
 
 type Fits = (v: unknown) => boolean
@@ -33,16 +33,8 @@ const FITS: Record<ColumnType, Fits> = {
   'Array(UInt64)': arrayOf(isU64),
 }
 
-const zeroOf = (t: ColumnType): unknown => (t === 'String' || t === 'LowString' ? '' : t.startsWith('Array') ? [] : 0)
-
-export interface CompactJsonEncoder {
-  columns(stamp?: RowStamp): string[]
-  /** The body, or null when some value or key does not fit (fall back to JSONEachRow). */
-  encode(rows: readonly Row[], stamp?: RowStamp): Buffer | null
-}
-
-export function compactJsonEncoder(spec: TableSpec): CompactJsonEncoder {
-  const cols = spec.columns.map((c) => ({ name: c.name, fits: FITS[c.type], missing: c.default ?? zeroOf(c.type) }))
+export function compactJsonEncoder(spec: TableSpec): PositionalEncoder {
+  const cols = spec.columns.map((c) => ({ name: c.name, fits: FITS[c.type], missing: c.default ?? columnZero(c.type) }))
   const names = cols.map((c) => c.name)
   const known = new Set(names)
   const width = cols.length

@@ -36,7 +36,7 @@ import { DependencyError, UsageError } from '../errors.js'
 import { compactJsonEncoder } from './compact-json.js'
 import { decimalLess, isDigits, stripZeros } from './decimal.js'
 import { rowBinaryEncoder } from './rowbinary.js'
-import { encodeJSONEachRow, quoteString, quoteTable, splitTable, type RowStamp } from './sql.js'
+import { encodeJSONEachRow, quoteString, quoteTable, splitTable, type PositionalEncoder, type RowStamp } from './sql.js'
 import { DEDUP_SEQ_COLUMN, DEDUP_TOKEN_COLUMN } from './schema.js'
 import { rowDefaults, tableSpec, type TableSpec } from './tables.js'
 import type { Row, ServerInfo } from './types.js'
@@ -50,11 +50,6 @@ export type PositionalFormat = 'RowBinary' | 'JSONCompactEachRow'
 export type InsertBody =
   | { format: 'JSONEachRow'; body: Buffer }
   | { format: PositionalFormat; body: Buffer; columns: readonly string[] }
-
-interface PositionalEncoder {
-  columns(stamp?: RowStamp): string[]
-  encode(rows: readonly Row[], stamp?: RowStamp): Buffer | null
-}
 
 export interface DedupBackend {
   readonly dependency: 'clickhouse' | 'chdb'

@@ -14,8 +14,8 @@
  * `null`, and the store falls back to JSONEachRow for that batch. So behaviour on odd input (coercions, the server's
  * refusal of an unknown field) is exactly what it was; only the fast path is new.
  */
-import type { RowStamp } from './sql.js'
-import type { ColumnSpec, ColumnType, TableSpec } from './tables.js'
+import type { PositionalEncoder } from './sql.js'
+import { columnZero, type ColumnSpec, type ColumnType, type TableSpec } from './tables.js'
 import type { Row } from './types.js'
 
 /** Thrown inside the encoder when a value does not fit; caught at the top, never escapes. */
@@ -190,13 +190,6 @@ const WRITERS: Record<ColumnType, Write> = {
   'Array(UInt64)': arrayOf((w, v) => w.u64Of(v)),
 }
 
-export interface RowBinaryEncoder {
-  /** The INSERT's column list for a batch with or without a stamp (the stamp's two columns come last). */
-  columns(stamp?: RowStamp): string[]
-  /** The body, or null when some value or key does not fit (fall back to JSONEachRow). */
-  encode(rows: readonly Row[], stamp?: RowStamp): Buffer | null
-}
-
 interface Column {
   name: string
   write: Write
@@ -207,7 +200,7 @@ interface Column {
 function column(c: ColumnSpec): Column {
   const write = WRITERS[c.type]
   const probe = new ByteWriter(64)
-  write(probe, c.default ?? zeroOf(c.type)) // the default is written once here, so a bad one fails at start-up
+  write(probe, c.default ?? columnZero(c.type)) // the default is written once here, so a bad one fails at start-up
   const bytes = Buffer.from(probe.buf.subarray(0, probe.pos))
   return {
     name: c.name,
@@ -220,12 +213,6 @@ function column(c: ColumnSpec): Column {
   }
 }
 
-function zeroOf(t: ColumnType): unknown {
-  if (t === 'String' || t === 'LowString') return ''
-  if (t.startsWith('Array')) return []
-  return 0
-}
-
 /** A String value's RowBinary bytes, made once per batch for the stamp token every row repeats. */
 function stampBytes(s: string): Buffer {
   const w = new ByteWriter(s.length + 8)
@@ -233,7 +220,7 @@ function stampBytes(s: string): Buffer {
   return Buffer.from(w.buf.subarray(0, w.pos))
 }
 
-export function rowBinaryEncoder(spec: TableSpec): RowBinaryEncoder {
+export function rowBinaryEncoder(spec: TableSpec): PositionalEncoder {
   const cols = spec.columns.map(column)
   const names = cols.map((c) => c.name)
   const known = new Set(names)

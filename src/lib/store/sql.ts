@@ -82,6 +82,14 @@ export interface RowStamp {
   seq: (i: number) => number
 }
 
+/** Rows → a positional format (RowBinary, JSONCompactEachRow) for one described table: the INSERT names the columns. */
+export interface PositionalEncoder {
+  /** The INSERT's column list for a batch with or without a stamp (the stamp's two columns come last). */
+  columns(stamp?: RowStamp): string[]
+  /** The body, or null when some value or key does not fit its column (the caller falls back to JSONEachRow). */
+  encode(rows: readonly Row[], stamp?: RowStamp): Buffer | null
+}
+
 /**
  * Rows → JSONEachRow bytes. `stamp` adds the dedup fields to every row (replacing the row's own keys of those
  * names); `defaults` fill keys the row lacks, because ClickHouse 18.16 inserts the type's zero, not the column

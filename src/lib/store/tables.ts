@@ -169,6 +169,12 @@ export function tableSpec(name: string): TableSpec | undefined {
   return TABLES.find((t) => t.name === name)
 }
 
+/** The value a column gets when an insert names it and a row has none, without a DEFAULT: the type's zero. */
+export function columnZero(t: ColumnType): string | number | never[] {
+  if (t === 'String' || t === 'LowString') return ''
+  return t.startsWith('Array') ? [] : 0
+}
+
 /** Keys a row must carry on 18.16 to get the column DEFAULT; the store fills them in for every server. */
 export function rowDefaults(spec: TableSpec): Record<string, string | number> | undefined {
   const d = spec.columns.filter((c) => c.default !== undefined).map((c) => [c.name, c.default as string | number] as const)
