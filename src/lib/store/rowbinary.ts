@@ -224,6 +224,8 @@ export function rowBinaryEncoder(spec: TableSpec): PositionalEncoder {
   const cols = spec.columns.map(column)
   const names = cols.map((c) => c.name)
   const known = new Set(names)
+  // Kept between batches (encode is synchronous and take() copies out): it grows to the largest batch, about 8 MB
+  // per 37,500 span rows, instead of being reallocated and regrown for every insert.
   const writer = new ByteWriter(1 << 20)
   return {
     columns: (stamp) => (stamp ? [...names, stamp.tokenColumn, stamp.seqColumn] : names),
