@@ -14,6 +14,7 @@
  * `null`, and the store falls back to JSONEachRow for that batch. So behaviour on odd input (coercions, the server's
  * refusal of an unknown field) is exactly what it was; only the fast path is new.
  */
+import { ByteWriter } from '../bytes.js'
 import type { PositionalEncoder } from './sql.js'
 import { columnZero, type ColumnSpec, type ColumnType, type TableSpec } from './tables.js'
 import type { Row } from './types.js'
@@ -24,129 +25,40 @@ const UNFIT = new Unfit('value does not fit its RowBinary column')
 
 const TWO32 = 4294967296
 
-/** A growable byte buffer with the few writes RowBinary needs. Reused between batches (one per encoder). */
-class ByteWriter {
-  buf: Buffer
-  pos = 0
-
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size)
+/** UInt64 from a safe integer, a decimal string (exact to 2^64 - 1) or a bigint. */
+function u64Of(w: ByteWriter, v: unknown): void {
+  if (typeof v === 'string') return u64Decimal(w, v)
+  if (typeof v === 'number') {
+    if (!(Number.isSafeInteger(v) && v >= 0)) throw UNFIT
+    return w.u64(v % TWO32, Math.floor(v / TWO32))
   }
+  if (typeof v === 'bigint' && v >= 0n && v < 1n << 64n) return w.u64(Number(v & 0xffffffffn), Number(v >> 32n))
+  throw UNFIT
+}
 
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n))
-    this.buf.copy(next, 0, 0, this.pos)
-    this.buf = next
+/**
+ * Decimal text → two 32-bit halves without BigInt (nanosecond timestamps are 19 digits, past 2^53): the number
+ * is a·10^9 + b with a < 10^11; a is split again at 2^16 so that every product stays exact in a double.
+ */
+function u64Decimal(w: ByteWriter, s: string): void {
+  const n = s.length
+  if (n === 0 || n > 20) throw UNFIT
+  let a = 0
+  let b = 0
+  const split = n > 9 ? n - 9 : 0
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 48
+    if (d < 0 || d > 9) throw UNFIT
+    if (i < split) a = a * 10 + d
+    else b = b * 10 + d
   }
-
-  varint(n: number): void {
-    this.ensure(5)
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80
-      n >>>= 7
-    }
-    this.buf[this.pos++] = n
-  }
-
-  u8(n: number): void {
-    this.ensure(1)
-    this.buf[this.pos++] = n
-  }
-
-  u16(n: number): void {
-    this.ensure(2)
-    this.buf[this.pos++] = n & 0xff
-    this.buf[this.pos++] = n >>> 8
-  }
-
-  u32(n: number): void {
-    this.ensure(4)
-    this.buf.writeUInt32LE(n, this.pos)
-    this.pos += 4
-  }
-
-  u64(lo: number, hi: number): void {
-    this.ensure(8)
-    this.buf.writeUInt32LE(lo, this.pos)
-    this.buf.writeUInt32LE(hi, this.pos + 4)
-    this.pos += 8
-  }
-
-  f64(v: number): void {
-    this.ensure(8)
-    this.buf.writeDoubleLE(v, this.pos)
-    this.pos += 8
-  }
-
-  /** Short ASCII strings (ids, names, most attribute values) are copied char by char: a native call costs more. */
-  str(s: string): void {
-    const n = s.length
-    if (n < 128) {
-      this.ensure(n + 1)
-      const buf = this.buf
-      const start = this.pos
-      let p = start + 1
-      for (let i = 0; i < n; i++) {
-        const c = s.charCodeAt(i)
-        if (c >= 0x80) return this.strUtf8(s)
-        buf[p++] = c
-      }
-      buf[start] = n
-      this.pos = p
-      return
-    }
-    this.strUtf8(s)
-  }
-
-  private strUtf8(s: string): void {
-    const len = Buffer.byteLength(s, 'utf8')
-    this.varint(len)
-    this.ensure(len)
-    this.pos += this.buf.write(s, this.pos, len, 'utf8')
-  }
-
-  /** UInt64 from a safe integer, a decimal string (exact to 2^64 - 1) or a bigint. */
-  u64Of(v: unknown): void {
-    if (typeof v === 'string') return this.u64Decimal(v)
-    if (typeof v === 'number') {
-      if (!(Number.isSafeInteger(v) && v >= 0)) throw UNFIT
-      return this.u64(v % TWO32, Math.floor(v / TWO32))
-    }
-    if (typeof v === 'bigint' && v >= 0n && v < 1n << 64n) return this.u64(Number(v & 0xffffffffn), Number(v >> 32n))
-    throw UNFIT
-  }
-
-  /**
-   * Decimal text → two 32-bit halves without BigInt (nanosecond timestamps are 19 digits, past 2^53): the number
-   * is a·10^9 + b with a < 10^11; a is split again at 2^16 so that every product stays exact in a double.
-   */
-  private u64Decimal(s: string): void {
-    const n = s.length
-    if (n === 0 || n > 20) throw UNFIT
-    let a = 0
-    let b = 0
-    const split = n > 9 ? n - 9 : 0
-    for (let i = 0; i < n; i++) {
-      const d = s.charCodeAt(i) - 48
-      if (d < 0 || d > 9) throw UNFIT
-      if (i < split) a = a * 10 + d
-      else b = b * 10 + d
-    }
-    const a1 = Math.floor(a / 65536)
-    const x = a1 * 1e9 // < 2^51
-    const y = (a - a1 * 65536) * 1e9 + b // < 2^47
-    const low = (x % 65536) * 65536 + y
-    const hi = Math.floor(x / 65536) + Math.floor(low / TWO32)
-    if (hi >= TWO32) throw UNFIT
-    this.u64(low % TWO32, hi)
-  }
-
-  take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.pos)) // a copy: the pooled buffer is reused by the next batch
-    this.pos = 0
-    return out
-  }
+  const a1 = Math.floor(a / 65536)
+  const x = a1 * 1e9 // < 2^51
+  const y = (a - a1 * 65536) * 1e9 + b // < 2^47
+  const low = (x % 65536) * 65536 + y
+  const hi = Math.floor(x / 65536) + Math.floor(low / TWO32)
+  if (hi >= TWO32) throw UNFIT
+  w.u64(low % TWO32, hi)
 }
 
 type Write = (w: ByteWriter, v: unknown) => void
@@ -183,11 +95,11 @@ const WRITERS: Record<ColumnType, Write> = {
   UInt8: uintN(0xff, (w, n) => w.u8(n)),
   UInt16: uintN(0xffff, (w, n) => w.u16(n)),
   UInt32: uintN(0xffffffff, (w, n) => w.u32(n)),
-  UInt64: (w, v) => w.u64Of(v),
+  UInt64: u64Of,
   Float64: f64Of,
   'Array(String)': arrayOf(strOf),
   'Array(Float64)': arrayOf(f64Of),
-  'Array(UInt64)': arrayOf((w, v) => w.u64Of(v)),
+  'Array(UInt64)': arrayOf(u64Of),
 }
 
 interface Column {
