@@ -19,6 +19,20 @@ describe('gateway settings', () => {
     expect(s.memory.hardBytes).toBeGreaterThan(s.memory.softBytes)
   })
 
+  it('writes bus envelopes v3 unless gateway.envelopeVersion asks for v2 (JSON, for readers from before v3)', async () => {
+    const { toBusRecords } = await import('../../src/agents/gateway/envelopes.js')
+    const { decodeEnvelope } = await import('../../src/lib/otlp/envelope.js')
+    expect((await settingsFrom({})).envelopeVersion).toBe(3)
+    expect((await settingsFrom({ AIOPS_GATEWAY_ENVELOPE_VERSION: '2' })).envelopeVersion).toBe(2)
+    await expect(settingsFrom({ AIOPS_GATEWAY_ENVELOPE_VERSION: '4' })).rejects.toThrow(/envelopeVersion/)
+    const rows = [{ trace_id: 't1', span_id: 'a' }, { trace_id: 't1', span_id: 'b' }]
+    const [v3] = toBusRecords('traces', 'acme', rows).records
+    const [v2] = toBusRecords('traces', 'acme', rows, 2).records
+    expect(v3!.value[0]).toBe(3)
+    expect(JSON.parse(v2!.value.toString()) as unknown).toMatchObject({ v: 2, signal: 'traces', tenant: 'acme' })
+    expect(decodeEnvelope(v2!.value).rows).toEqual(decodeEnvelope(v3!.value).rows)
+  })
+
   it('API keys map to tenants with tier or explicit rates, and turn open mode off', async () => {
     const s = await settingsFrom({ AIOPS_GATEWAY_API_KEYS: 'k1=acme:medium,k2=globex,k3=initech:2500' })
     expect(s.open).toBeUndefined()

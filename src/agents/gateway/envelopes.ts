@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { BusRecord } from '../../lib/bus/types.js'
-import { encodeEnvelope, type Signal } from '../../lib/otlp/envelope.js'
+import { encodeEnvelope, encodeEnvelopeV2, type Signal } from '../../lib/otlp/envelope.js'
 import type { Row } from '../../lib/store/types.js'
 
 const ID_PREFIX = randomBytes(9).toString('base64url')
@@ -28,7 +28,9 @@ export interface EnvelopeBatch {
   bytes: number
 }
 
-export function toBusRecords(signal: Signal, tenant: string, rows: Row[]): EnvelopeBatch {
+/** `version` 2 writes JSON envelopes for readers from before v3 (gateway.envelopeVersion, during an upgrade). */
+export function toBusRecords(signal: Signal, tenant: string, rows: Row[], version: 2 | 3 = 3): EnvelopeBatch {
+  const encode = version === 2 ? encodeEnvelopeV2 : encodeEnvelope
   const column = KEY_COLUMN[signal]
   const groups = new Map<string, Row[]>()
   for (const row of rows) {
@@ -41,7 +43,7 @@ export function toBusRecords(signal: Signal, tenant: string, rows: Row[]): Envel
   let bytes = 0
   for (const [k, group] of groups) {
     const key = `${tenant}/${k}`
-    const value = encodeEnvelope({ id: nextEnvelopeId(), signal, tenant, rows: group })
+    const value = encode({ id: nextEnvelopeId(), signal, tenant, rows: group })
     bytes += key.length + value.length
     records.push({ key, value })
   }

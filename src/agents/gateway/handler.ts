@@ -139,7 +139,7 @@ async function serve(core: GatewayCore, req: IncomingMessage, signal: Signal | u
   if (sampledOut > 0) m.sampledOut.inc({ signal, reason: 'backpressure' }, sampledOut)
   pending.n -= sampledOut
 
-  const batch = toBusRecords(signal, tenant.plan.tenant, kept)
+  const batch = toBusRecords(signal, tenant.plan.tenant, kept, s.envelopeVersion)
   try {
     const delivery = await core.buffer.submit(s.topics[signal], batch.records, batch.bytes)
     m.accepted.inc({ signal }, kept.length)

@@ -34,6 +34,8 @@ export interface GatewaySettings {
   buffer: { maxBytes: number; maxBatchBytes: number; produceConcurrency: number; lingerMs: number }
   spool: { enabled: boolean; dir: string; maxBytes: number; afterMs: number }
   retryAfterS: number
+  /** Bus message format written (envelope.ts): 3 binary, 2 JSON for readers from before v3. */
+  envelopeVersion: 2 | 3
   topics: Record<Signal, string>
   controlTopic: string
   /** (topic, consumer group) pairs whose lag is summed for backpressure. */
@@ -110,6 +112,7 @@ export function gatewaySettings(config: AiopsConfig, overrides: { port?: number 
     buffer: { ...g.buffer },
     spool: { ...g.spool, dir: g.spool.dir || path.join(config.dataDir, 'gateway-spool') },
     retryAfterS: g.retryAfterS,
+    envelopeVersion: g.envelopeVersion === 2 ? 2 : 3,
     topics: { traces: config.bus.topics.traces, metrics: config.bus.topics.metrics, logs: config.bus.topics.logs },
     controlTopic: config.bus.topics.control,
     lagSources,

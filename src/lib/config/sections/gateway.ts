@@ -51,5 +51,10 @@ export const gatewaySection = {
     maxBytes: int(1024 * 1024 * 1024, 'Largest spool on disk; when full, requests get 503.', { min: 1024 * 1024 }),
     afterMs: int(1000, 'How long records wait for the bus before they are spooled (the client waits at most this long plus an fsync).', { min: 10 }),
   },
+  envelopeVersion: int(
+    3,
+    'Bus message format written: 3 (binary, default) or 2 (JSON). Readers from before v3 dead-letter v3 records: when upgrading, set 2, upgrade consumers and detectors, then set 3.',
+    { min: 2, max: 3 },
+  ),
   retryAfterS: int(5, 'Retry-After (seconds) sent with 503 (memory, buffer full, shutting down).', { min: 1, max: 3600 }),
 } satisfies Section
