@@ -164,7 +164,8 @@ export class ByteReader {
   str(): string {
     const n = this.varint()
     if (n > this.left) throw new ByteReadError(`string of ${n} bytes past the end`, this.pos)
-    const s = this.buf.toString('utf8', this.pos, this.pos + n)
+    // utf8Slice directly: Buffer#toString's encoding dispatch and range checks cost more than short strings do.
+    const s = n === 0 ? '' : (this.buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(this.pos, this.pos + n)
     this.pos += n
     return s
   }

@@ -25,6 +25,19 @@ describe('bus envelope', () => {
     expect(() => encodeEnvelope({ signal: 'metrics', tenant: 't', rows: [{ b: 1n }] })).toThrow(/bigint/)
   })
 
+  it('writes a value equal to the row before as a repeat, and hands out the one decoded value', () => {
+    const res = ['service.name', 'host.name']
+    const rows = [0, 1, 2].map((i) => ({ span_id: `s${i}`, resource_keys: i === 1 ? [...res] : res, n: 5, f: Number.NaN }))
+    const value = encodeEnvelope({ signal: 'traces', tenant: 'acme', rows })
+    const back = decodeEnvelope(value).rows
+    expect(back).toEqual(rows)
+    expect(back[1]!.resource_keys).toBe(back[0]!.resource_keys) // equal content, copied array: still one value
+    expect(back[2]!.resource_keys).toBe(back[0]!.resource_keys)
+    // A repeat is one byte: row 2's resource_keys cost 1 byte, not 1 + count + an index per element.
+    const text = value.toString('latin1')
+    expect(text.split('service.name').length - 1).toBe(1)
+  })
+
   it('writes v2 (JSON) on request, and reads it back', () => {
     const rows = [span(1), span(2), span(3)]
     const value = encodeEnvelopeV2({ id: 'p-1', signal: 'traces', tenant: 'acme', rows })
@@ -103,6 +116,8 @@ describe('bus envelope', () => {
     ['an unknown signal', v3({ signal: 7 }), 'bad_signal', /signal 7/],
     ['an empty tenant', v3({ tenant: '' }), 'bad_tenant', /tenant/],
     ['a __proto__ column', v3({ cols: ['__proto__'] }), 'bad_rows', /__proto__/],
+    ['a repeat in the first row', v3({ body: [1, 9] }), 'bad_rows', /repeats column 0, which the row before does not have/],
+    ['a repeat inside an array', v3({ body: [1, 4, 1, 9] }), 'bad_rows', /unknown value tag 9/],
   ])('refuses a malformed v3 message: %s', (_what, value, reason, message) => {
     const err = (() => {
       try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decodeRecord } from '../../src/agents/consumer/validate.js'
 import type { ConsumedRecord } from '../../src/lib/bus/types.js'
-import { encodeEnvelope } from '../../src/lib/otlp/envelope.js'
+import { encodeEnvelope, encodeEnvelopeV2 } from '../../src/lib/otlp/envelope.js'
 import type { Row } from '../../src/lib/store/types.js'
 import { spanRow } from '../../bench/lib/consumer-data.js'
 
@@ -24,10 +24,14 @@ describe('consumer record validation', () => {
     expect(m).toMatchObject({ ok: true, table: 'metric_points' })
   })
 
-  it('gives the same rows and the same rejections for v1 (row objects) and v2 (column arrays) envelopes', () => {
+  it('gives the same rows and the same rejections for v1 (row objects), v2 (JSON arrays) and v3 (binary) envelopes', () => {
     const v1 = (rows: Row[]): ConsumedRecord => rec(Buffer.from(JSON.stringify({ v: 1, signal: 'traces', tenant: 'acme', rows })))
+    const v2 = (rows: Row[]): ConsumedRecord => rec(encodeEnvelopeV2({ signal: 'traces', tenant: 'acme', rows }))
     const cases: Row[][] = [
       [good(), good({ span_id: 'x', tenant_id: undefined, sample_weight: 0.5 })],
+      [good(), good(), good({ span_id: 'y' })], // repeated values (v3 writes them as "same as the row before")
+      [good({ attr_keys: ['a', 'b'], attr_values: ['1'] }), good({ attr_keys: ['a', 'b'], attr_values: ['1'] })],
+      [good(), good({ http_status: 'x' }), good({ http_status: 'x' })],
       [good(), good({ http_status: 'x' })],
       [good({ nope: 1 })],
       [good({ tenant_id: 'other' })],
@@ -36,9 +40,9 @@ describe('consumer record validation', () => {
     ]
     for (const rows of cases) {
       const a = decodeRecord(v1(rows.map((r) => JSON.parse(JSON.stringify(r)) as Row)))
-      const b = decodeRecord(spans(rows))
       const strip = (d: ReturnType<typeof decodeRecord>): unknown => (d.ok ? { ...d, record: undefined, rows: d.rows.map((r) => ({ ...r })) } : { ...d, record: undefined })
-      expect(strip(b)).toEqual(strip(a))
+      expect(strip(decodeRecord(v2(rows)))).toEqual(strip(a))
+      expect(strip(decodeRecord(spans(rows)))).toEqual(strip(a))
     }
   })
 

@@ -14,6 +14,9 @@
  *     0 null (no such column in this row)   1 string: varint index   2 float64 LE   3 integer ≥ 0: varint
  *     4 array: varint count + tagged values  5 true   6 false   7 integer < 0: varint of its magnitude
  *     8 other JSON (objects): varint index of its JSON text
+ *     9 the same value as the previous row's in this column (top level only): resource attributes, attribute keys
+ *       and the like repeat row after row; the decoder hands out the previous row's value itself, so the consumer
+ *       checks it once (src/agents/consumer/validate.ts)
  * Integers are safe integers (64-bit nanoseconds stay decimal strings, as in v2). Unlike v2's JSON, NaN and ±Infinity
  * survive (JSON turned them into null, which the consumer took for "no value").
  *
@@ -23,6 +26,7 @@
 import { ByteReader, ByteReadError, ByteWriter } from '../bytes.js'
 
 export const BINARY_MAGIC = 0x03
+const REPEAT = 9
 const MAX_DEPTH = 32
 
 export class BinaryEnvelopeError extends Error {}
@@ -99,6 +103,17 @@ function writeValue(w: ByteWriter, v: unknown, slot: number, depth: number): voi
   }
 }
 
+/** Equal for tag 9: the same value, or arrays of the same strings and numbers (element by element, one level). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]
+    if (x !== b[i] || (typeof x !== 'string' && typeof x !== 'number')) return false
+  }
+  return true
+}
+
 export function encodeBinaryEnvelope(b: BinaryBody): Buffer {
   tableSize = 0
   stringsOut.pos = 0
@@ -107,9 +122,15 @@ export function encodeBinaryEnvelope(b: BinaryBody): Buffer {
   prevString.length = Math.max(prevString.length, slots)
   prevString.fill(undefined, 0, slots)
   try {
+    let prev: unknown[] | undefined
     for (const row of b.rows) {
       rowsOut.varint(row.length)
-      for (let i = 0; i < row.length; i++) writeValue(rowsOut, row[i], i * SLOTS_PER_COLUMN, 0)
+      for (let i = 0; i < row.length; i++) {
+        const v = row[i]
+        if (prev !== undefined && i < prev.length && v !== null && v !== undefined && sameValue(v, prev[i])) rowsOut.u8(REPEAT)
+        else writeValue(rowsOut, v, i * SLOTS_PER_COLUMN, 0)
+      }
+      prev = row
     }
     const head = new ByteWriter(64)
     head.u8(BINARY_MAGIC)
@@ -194,12 +215,20 @@ export function decodeBinaryEnvelope(value: Buffer): BinaryBody {
     const nrows = r.varint()
     if (nrows > r.left) throw new ByteReadError(`${nrows} rows past the end`, r.pos)
     const rows = new Array<unknown[]>(nrows)
+    let prev: unknown[] = []
     for (let k = 0; k < nrows; k++) {
       const n = r.varint()
       if (n > ncols) throw new ByteReadError(`row ${k} has ${n} values for ${ncols} columns`, r.pos)
       const vals = new Array<unknown>(n)
-      for (let i = 0; i < n; i++) vals[i] = readValue(r, strings, 0)
+      for (let i = 0; i < n; i++) {
+        if (r.buf[r.pos] === REPEAT) {
+          if (i >= prev.length) throw new ByteReadError(`row ${k} repeats column ${i}, which the row before does not have`, r.pos)
+          r.pos++
+          vals[i] = prev[i]
+        } else vals[i] = readValue(r, strings, 0)
+      }
       rows[k] = vals
+      prev = vals
     }
     if (r.left !== 0) throw new ByteReadError(`${r.left} bytes after the last row`, r.pos)
     return id === '' ? { signal, tenant, cols, rows } : { signal, tenant, id, cols, rows }
