@@ -135,7 +135,9 @@ describe('gateway through bus outages (3-broker Kafka mock)', () => {
   })
 
   it('all brokers down: the buffer absorbs, then refuses with 503 + Retry-After; nothing acknowledged is lost', async () => {
-    const gw = await startGateway(bus, { AIOPS_GATEWAY_BUFFER_MAX_BYTES: String(16 * 1024) })
+    // Small enough that the 8 senders' blocked requests overflow it: a 20-span request is ~1.3 KB of v3 envelopes
+    // (it was ~4 KB in v2's JSON, when this was 16 KB).
+    const gw = await startGateway(bus, { AIOPS_GATEWAY_BUFFER_MAX_BYTES: String(4 * 1024) })
     try {
       const s = stream(gw, 8)
       await sleep(500)
