@@ -120,7 +120,7 @@ async function timedBatches(
 
 /**
  * The limit on a ClickHouse server: @clickhouse/client's own JSONEachRow insert of the same rows, same batch size.
- * `parse`: the loop also decodes the bus records (JSON.parse of the envelopes), the least any consumer must do.
+ * `parse`: the loop also decodes the bus records (decodeEnvelope), the least any consumer must do.
  */
 export async function runRawClickHouse(url: string, table: string, rows: number, batch: number, run: string, parse = false): Promise<RunStats> {
   const client = createClient({ url, request_timeout: 120_000 })
@@ -128,7 +128,7 @@ export async function runRawClickHouse(url: string, table: string, rows: number,
     const t = await timedBatches(rows, batch, run, async (chunk) => {
       await client.insert({ table, values: chunk, format: 'JSONEachRow' })
     }, parse)
-    const scenario = parse ? 'raw loop incl. JSON.parse of the records' : 'raw @clickhouse/client insert loop'
+    const scenario = parse ? 'raw loop incl. decoding the records' : 'raw @clickhouse/client insert loop'
     return { scenario, store: 'clickhouse', rows, ...t }
   } finally {
     await client.close()
