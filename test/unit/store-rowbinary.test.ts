@@ -139,6 +139,13 @@ describe('RowBinary encoder', () => {
     expect(enc.encode([{ s: 'ok', other: undefined }])).not.toBeNull()
   })
 
+  it('writes a row that shares an array with the row before exactly as one with its own copy', () => {
+    const xs = ['1', '2', '18446744073709551615']
+    const shared = rowBinaryEncoder(SPEC).encode([{ s: 'a', xs }, { s: 'b', xs }, { s: 'c', xs: [] }, { s: 'd', xs }])!
+    const copies = rowBinaryEncoder(SPEC).encode([{ s: 'a', xs: [...xs] }, { s: 'b', xs: [...xs] }, { s: 'c', xs: [] }, { s: 'd', xs: [...xs] }])!
+    expect(shared.equals(copies)).toBe(true)
+  })
+
   it('encodes the described tables from their specs', () => {
     for (const name of ['spans', 'metric_points', 'logs', 'anomalies', 'incidents']) {
       const enc = rowBinaryEncoder(tableSpec(name)!)

@@ -139,11 +139,16 @@ export function rowBinaryEncoder(spec: TableSpec): PositionalEncoder {
   // Kept between batches (encode is synchronous and take() copies out): it grows to the largest batch, about 8 MB
   // per 37,500 span rows, instead of being reallocated and regrown for every insert.
   const writer = new ByteWriter(1 << 20)
+  // Per column: the last value encoded and where its bytes are in `writer` (see the copy in encode).
+  const lastValue: unknown[] = new Array(cols.length)
+  const lastStart: number[] = new Array<number>(cols.length).fill(0)
+  const lastEnd: number[] = new Array<number>(cols.length).fill(0)
   return {
     columns: (stamp) => (stamp ? [...names, stamp.tokenColumn, stamp.seqColumn] : names),
     encode(rows, stamp) {
       writer.pos = 0
       const token = stamp ? stampBytes(stamp.token) : undefined
+      lastValue.fill(undefined, 0, cols.length)
       try {
         for (let r = 0; r < rows.length; r++) {
           const row = rows[r] as Row
@@ -153,8 +158,22 @@ export function rowBinaryEncoder(spec: TableSpec): PositionalEncoder {
             const v = row[c.name]
             if (v === undefined || v === null) c.missing(writer)
             else {
-              c.write(writer, v)
               present++
+              if (v === lastValue[i] && typeof v === 'object') {
+                // The very array the row before had here (bus envelope v3 hands out one array for a repeated value:
+                // resource attributes, attribute keys): copy its bytes instead of encoding it again.
+                const start = lastStart[i]!
+                const len = lastEnd[i]! - start
+                writer.ensure(len)
+                writer.buf.copyWithin(writer.pos, start, start + len)
+                writer.pos += len
+                continue
+              }
+              const start = writer.pos
+              c.write(writer, v)
+              lastValue[i] = v
+              lastStart[i] = start
+              lastEnd[i] = writer.pos
             }
           }
           // A key that is no column must fail as it does in JSONEachRow (the server refuses unknown fields).
@@ -174,6 +193,7 @@ export function rowBinaryEncoder(spec: TableSpec): PositionalEncoder {
         if (err instanceof Unfit) return null
         throw err
       }
+      lastValue.fill(undefined, 0, cols.length) // do not keep the batch's values alive
       return writer.take()
     },
   }
