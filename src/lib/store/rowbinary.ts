@@ -192,8 +192,9 @@ export function rowBinaryEncoder(spec: TableSpec): PositionalEncoder {
       } catch (err) {
         if (err instanceof Unfit) return null
         throw err
+      } finally {
+        lastValue.fill(undefined, 0, cols.length) // do not keep the batch's values alive
       }
-      lastValue.fill(undefined, 0, cols.length) // do not keep the batch's values alive
       return writer.take()
     },
   }
