@@ -5,7 +5,10 @@
  * loop, of the same rows in batches of the size the consumer actually inserted. Optional: the production path, a
  * 3-broker Kafka mock cluster into the ClickHouse server.
  *
- *   npx tsx bench/ingest/consumer.ts [--duration S] [--rows N] [--rounds R] [--no-kafka]
+ *   npx tsx bench/ingest/consumer.ts [--duration S] [--rows N] [--rounds R] [--no-kafka] [--profile]
+ *
+ * --profile: a CPU profile of the first round's consumer phase into ClickHouse (this process, while it drains the bus),
+ * written to bench/results/profiles/consumer.cpuprofile, with its summary printed.
  *
  * --duration sizes the run (rows = 60,000 × S unless --rows is given; default 20 s) and bounds each scenario at
  * 6 × S. Prints a table and writes bench/results/consumer.json. Goals (issue #3): ≥ 200K rows/s per core and
@@ -14,6 +17,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
 import { KafkaBus } from '../../src/lib/bus/kafka.js'
 import { MemoryBus } from '../../src/lib/bus/memory.js'
@@ -22,6 +26,7 @@ import { ClickHouseStore } from '../../src/lib/store/clickhouse.js'
 import { applySchema } from '../../src/lib/store/schema.js'
 import { startClickHouse } from '../../test/support/clickhouse.js'
 import { startKafka } from '../../test/support/kafka.js'
+import { printSummary, summarise, type ProfileSummary } from './gateway-profile.js'
 import { feed, rowsPerCoreS, rowsPerS, runConsumer, runRawChdb, runRawClickHouse, type RunStats } from '../lib/consumer-bench.js'
 
 const { values } = parseArgs({
@@ -30,6 +35,7 @@ const { values } = parseArgs({
     rows: { type: 'string' },
     rounds: { type: 'string', default: '3' },
     'no-kafka': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 })
 // The consumer and its raw loop run in alternating rounds and the ratio is the median of the rounds' ratios: on a
@@ -65,7 +71,8 @@ async function clickhouseScenarios(): Promise<void> {
       const bus = new MemoryBus({ partitions: 8 })
       log(`clickhouse round ${round + 1}/${rounds}: filling the memory bus with ${perRound} rows`)
       await feed(perRound, `mch${round}`, (recs) => bus.produce(TOPIC, recs))
-      const consumer = await runConsumer({ scenario: 'consumer: memory bus → store', bus, store, database: 'bench_consumer', env: env0, rows: perRound, timeoutS })
+      const run = (): Promise<RunStats> => runConsumer({ scenario: 'consumer: memory bus → store', bus, store, database: 'bench_consumer', env: env0, rows: perRound, timeoutS })
+      const consumer = values.profile && round === 0 ? await profiled(run) : await run()
       await bus.close()
       await store.close()
       const batch = Math.max(1, Math.round(consumer.rows / Math.max(1, consumer.inserts)))
@@ -128,6 +135,26 @@ async function chdbScenarios(): Promise<void> {
   }
 }
 
+let profile: ProfileSummary | undefined
+
+/** Runs `fn` under the inspector's CPU profiler (it profiles this process, where the consumer runs). */
+async function profiled<T>(fn: () => Promise<T>): Promise<T> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  try {
+    return await fn()
+  } finally {
+    const { profile: p } = await session.post('Profiler.stop')
+    session.disconnect()
+    const file = resolve(import.meta.dirname, '../results/profiles/consumer.cpuprofile')
+    await mkdir(resolve(file, '..'), { recursive: true })
+    await writeFile(file, JSON.stringify(p))
+    profile = await summarise(file)
+  }
+}
+
 /**
  * Sums the rounds of each side and sets the consumer's ratios to the median of the rounds' ratios (each round's
  * consumer against the raw loop run right after it); the per-round ratios go in the note.
@@ -173,6 +200,7 @@ log(`consumer bench: ${rows} rows per scenario, ${cpus().length} cores, load ${l
 await clickhouseScenarios()
 await chdbScenarios()
 printTable()
+if (profile) printSummary(profile, (l) => console.log(l))
 const out = resolve(import.meta.dirname, '../results/consumer.json')
 await mkdir(resolve(out, '..'), { recursive: true })
 await writeFile(out, JSON.stringify({

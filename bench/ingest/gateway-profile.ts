@@ -1,6 +1,7 @@
 /**
- * Summarises a V8 CPU profile (`node --cpu-prof`) of the gateway: where its CPU went, by function self time, and by
- * the area of the code (decode, rows, envelopes, HTTP, kafkajs, GC…), so docs/gateway.md can say what limits it.
+ * Summarises a V8 CPU profile of the gateway or the consumer (bench/ingest/gateway.ts and consumer.ts --profile):
+ * where its CPU went, by function self time, and by the area of the code (decode, rows, envelopes, HTTP, kafkajs,
+ * store encoding, GC…), so docs/gateway.md and docs/consumer.md can say what limits them.
  *
  *   npx tsx bench/ingest/gateway-profile.ts PROFILE.cpuprofile [--top N]
  */
@@ -27,7 +28,9 @@ function areaOf(url: string, fn: string): string {
   if (fn === '(idle)' || fn === '(program)') return fn
   if (url.includes('/src/lib/otlp/proto-') || url.includes('/src/lib/otlp/json-')) return 'OTLP decode'
   if (url.includes('/src/lib/otlp/convert-')) return 'rows (validate + convert)'
-  if (url.includes('/src/lib/otlp/envelope') || url.includes('/agents/gateway/envelopes')) return 'envelopes (JSON.stringify)'
+  if (url.includes('/src/lib/otlp/envelope') || url.includes('/agents/gateway/envelopes') || url.includes('/src/lib/bytes')) return 'bus envelopes (encode/decode)'
+  if (url.includes('/agents/consumer/')) return 'consumer (validation, batching, units)'
+  if (url.includes('/src/lib/store/')) return 'store (insert encoding, dedup)'
   if (url.includes('/agents/gateway/')) return 'gateway (handler, buffer, sampling)'
   if (url.includes('kafkajs')) return 'kafkajs'
   if (url.includes('/src/lib/bus/')) return 'bus (KafkaBus)'
